@@ -1,0 +1,76 @@
+"""Command line: serve, migrate, import (and refresh, once balance checks exist)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+
+from .settings import Settings
+
+DEFAULT_DB = "keypool.sqlite3"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m keypool", description="Silicon Key Pool")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the local server (API, proxy, admin UI)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8787)
+    serve.add_argument("--db", default=DEFAULT_DB, help="SQLite file (created if missing)")
+
+    migrate = commands.add_parser("migrate", help="create or update the database schema")
+    migrate.add_argument("--db", default=DEFAULT_DB)
+
+    imp = commands.add_parser("import", help="add keys from a file (or - for stdin)")
+    imp.add_argument("file")
+    imp.add_argument("--db", default=DEFAULT_DB)
+    return parser
+
+
+async def _migrate(path: str) -> None:
+    from .server import open_database
+
+    (await open_database(path)).close()
+    print(f"schema applied to {path}")
+
+
+async def _import(path: str, source: str) -> None:
+    from .core.keys import parse_keys
+    from .server import open_database
+    from .store import Store
+
+    text = sys.stdin.read() if source == "-" else open(source, encoding="utf-8").read()
+    parsed = parse_keys(text)
+    db = await open_database(path)
+    try:
+        import time
+
+        added = await Store(db).keys.add(parsed.keys, int(time.time()))
+    finally:
+        db.close()
+    print(f"added {added}, duplicates {parsed.duplicates + len(parsed.keys) - added}, invalid {parsed.invalid}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "serve":
+        from .server import run
+
+        settings = Settings.from_env(os.environ)
+        if not settings.admin_token and not settings.admin_password:
+            logging.warning("neither ADMIN_TOKEN nor ADMIN_PASSWORD is set: the admin API stays locked")
+        run(settings, args.host, args.port, args.db)
+    elif args.command == "migrate":
+        asyncio.run(_migrate(args.db))
+    elif args.command == "import":
+        asyncio.run(_import(args.db, args.file))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

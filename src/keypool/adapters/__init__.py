@@ -1,0 +1,1 @@
+"""One module per runtime technology, each implementing a port from `ports.py`."""

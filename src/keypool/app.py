@@ -1,0 +1,44 @@
+"""The application, runtime-agnostic: both shells hand it a Request and send its Response."""
+
+from __future__ import annotations
+
+import logging
+
+from .handlers import health, keys, pages
+from .http import HTTPError, Request, Response
+from .ports import Assets, Clock, Database, Upstream
+from .routing import Router
+from .services import Services
+from .settings import Settings
+from .store import Store
+
+log = logging.getLogger("keypool")
+
+
+class App:
+    def __init__(self, services: Services):
+        self.services = services
+        self.router = Router([
+            *health.routes(),
+            *keys.routes(services),
+            *pages.routes(services),
+        ])
+
+    async def handle(self, request: Request) -> Response:
+        try:
+            if len(request.body) > self.services.settings.max_body_bytes:
+                raise HTTPError(413, f"request body exceeds {self.services.settings.max_body_bytes} bytes")
+            response = await self.router(request)
+        except HTTPError as exc:
+            response = exc.to_response()
+        except Exception as exc:  # a bug or a database failure: say so without leaking details
+            log.exception("unhandled error on %s %s", request.method, request.path)
+            response = Response.error(500, f"internal error ({type(exc).__name__}); see the server log")
+        if request.method == "HEAD":
+            response.body = b""
+        return response
+
+
+def create_app(settings: Settings, db: Database, upstream: Upstream, assets: Assets, clock: Clock) -> App:
+    return App(Services(settings=settings, store=Store(db), upstream=upstream, assets=assets, clock=clock))
+

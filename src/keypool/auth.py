@@ -1,0 +1,17 @@
+"""Who may call what: the admin (bearer token) for /api."""
+
+from __future__ import annotations
+
+import hmac
+
+from .http import HTTPError, Request
+from .settings import Settings
+
+
+def require_admin(request: Request, settings: Settings) -> None:
+    token = request.bearer_token()
+    if not settings.admin_token:
+        raise HTTPError(401, "the admin API is locked: set ADMIN_TOKEN (a Worker secret or an "
+                             "environment variable) and send it as 'Authorization: Bearer <token>'")
+    if token is None or not hmac.compare_digest(token.encode(), settings.admin_token.encode()):
+        raise HTTPError(401, "missing or wrong admin token", code="invalid_admin_token")

@@ -1,0 +1,80 @@
+"""Settings: deployment settings from the environment (Worker vars/secrets or
+process env), and pool settings the admin edits at run time (config table)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+DEFAULT_UPSTREAM = "https://api.siliconflow.cn"
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    admin_username: str = "admin"
+    admin_password: str | None = None
+    admin_token: str | None = None
+    session_secret: str | None = None
+    upstream_base_url: str = DEFAULT_UPSTREAM
+    max_body_bytes: int = 32 * 1024 * 1024
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> "Settings":
+        base = env.get("UPSTREAM_BASE_URL") or env.get("BASE_URL") or DEFAULT_UPSTREAM
+        return cls(
+            admin_username=env.get("ADMIN_USERNAME") or "admin",
+            admin_password=env.get("ADMIN_PASSWORD") or None,
+            admin_token=env.get("ADMIN_TOKEN") or None,
+            session_secret=env.get("SESSION_SECRET") or None,
+            upstream_base_url=base.rstrip("/"),
+            max_body_bytes=_int(env, "MAX_BODY_BYTES", cls.max_body_bytes),
+        )
+
+
+# Pool settings: name -> (default, type, minimum, maximum or allowed values).
+POOL_SETTINGS: dict[str, tuple[Any, type, Any, Any]] = {
+    "strategy": ("round_robin", str, None, ("round_robin", "random", "weighted", "drain")),
+    "max_attempts": (3, int, 1, 10),
+    "upstream_timeout_s": (120, int, 5, 900),
+    "candidate_ttl_s": (30, int, 1, 3600),
+    "log_retention_days": (30, int, 1, 3650),
+    "log_max_rows": (100_000, int, 1000, 10_000_000),
+    "free_models": ([], list, None, None),
+}
+
+
+def pool_defaults() -> dict[str, Any]:
+    return {name: spec[0] for name, spec in POOL_SETTINGS.items()}
+
+
+def validate_pool_settings(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Checked copy of a settings update; raises ValueError with a message."""
+    clean: dict[str, Any] = {}
+    for name, value in values.items():
+        if name not in POOL_SETTINGS:
+            raise ValueError(f"unknown setting {name!r}")
+        default, kind, low, high = POOL_SETTINGS[name]
+        if kind is int:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"{name} must be an integer")
+            if value < low or value > high:
+                raise ValueError(f"{name} must be between {low} and {high}")
+        elif kind is str:
+            if value not in high:
+                raise ValueError(f"{name} must be one of {', '.join(high)}")
+        elif kind is list:
+            if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+                raise ValueError(f"{name} must be a list of non-empty strings")
+        clean[name] = value
+    return clean

@@ -1,0 +1,22 @@
+"""Every SQL statement of the app, parameterized, one module per table group.
+
+`Store(db)` bundles them so handlers take one object. Bulk statements bind a
+whole id or key list as one JSON text parameter and expand it with
+`json_each`, which keeps them within D1's 100-parameter and 50-query limits.
+"""
+
+from __future__ import annotations
+
+from ..ports import Database
+from .config import ConfigStore
+from .keys import KeyFilter, KeyStore
+
+
+class Store:
+    def __init__(self, db: Database):
+        self.db = db
+        self.config = ConfigStore(db)
+        self.keys = KeyStore(db)
+
+
+__all__ = ["Store", "KeyFilter"]

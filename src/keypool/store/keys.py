@@ -1,0 +1,143 @@
+"""The `keys` table: the pool of upstream keys."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+from ..ports import Database
+
+# D1 caps a string value at 2 MB; 20k keys of ~55 bytes of JSON fit with room.
+IMPORT_CHUNK = 20_000
+
+# What the API calls a status, in SQL. "disabled" is the admin's switch.
+STATUS_SQL = {
+    "unchecked": "enabled = 1 AND status = 'unchecked'",
+    "valid": "enabled = 1 AND status = 'valid'",
+    "exhausted": "enabled = 1 AND status = 'exhausted'",
+    "invalid": "enabled = 1 AND status = 'invalid'",
+    "disabled": "enabled = 0",
+    "enabled": "enabled = 1",
+}
+SORT_SQL = {
+    "added": "id",
+    "balance": "balance",
+    "checked": "checked_at",
+    "used": "last_used_at",
+    "status": "status",
+}
+_PUBLIC_COLUMNS = (
+    "id, key, status, enabled, balance, gift_balance, charge_balance, added_at, checked_at, "
+    "last_used_at, last_error, fail_count, request_count, prompt_tokens, completion_tokens"
+)
+
+
+@dataclass
+class KeyFilter:
+    """Which keys an action or listing applies to. Empty means all keys."""
+
+    ids: Sequence[int] | None = None
+    status: str | None = None
+    q: str | None = None
+    min_balance: float | None = None
+    max_balance: float | None = None
+
+    def where(self) -> tuple[str, list[Any]]:
+        clauses, params = [], []
+        if self.ids is not None:
+            clauses.append("id IN (SELECT value FROM json_each(?))")
+            params.append(json.dumps(list(self.ids)))
+        if self.status:
+            clauses.append(STATUS_SQL[self.status])
+        if self.q:
+            clauses.append("instr(key, ?) > 0")
+            params.append(self.q)
+        if self.min_balance is not None:
+            clauses.append("balance >= ?")
+            params.append(self.min_balance)
+        if self.max_balance is not None:
+            clauses.append("balance <= ?")
+            params.append(self.max_balance)
+        return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+    def is_empty(self) -> bool:
+        return (self.ids is None and not self.status and not self.q
+                and self.min_balance is None and self.max_balance is None)
+
+
+def chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+class KeyStore:
+    def __init__(self, db: Database):
+        self.db = db
+
+    async def add(self, keys: Sequence[str], now: int) -> int:
+        """Insert keys not yet in the pool; returns how many were new.
+
+        One transaction for the whole import, so a failure leaves no half-import.
+        """
+        statements = [
+            ("INSERT OR IGNORE INTO keys (key, added_at) SELECT value, ? FROM json_each(?)",
+             (now, json.dumps(list(chunk))))
+            for chunk in chunks(keys, IMPORT_CHUNK)
+        ]
+        if not statements:
+            return 0
+        results = await self.db.batch(statements)
+        return sum(result.changes for result in results)
+
+    async def count(self, key_filter: KeyFilter) -> int:
+        where, params = key_filter.where()
+        row = await self.db.first(f"SELECT count(*) AS n FROM keys{where}", params)
+        return row["n"] if row else 0
+
+    async def page(self, key_filter: KeyFilter, sort: str, descending: bool,
+                   limit: int, offset: int) -> list[dict[str, Any]]:
+        where, params = key_filter.where()
+        column = SORT_SQL[sort]
+        direction = "DESC" if descending else "ASC"
+        # Unknown balances / never-checked keys sort last either way.
+        order = f"{column} IS NULL, {column} {direction}, id {direction}"
+        return await self.db.all(
+            f"SELECT {_PUBLIC_COLUMNS} FROM keys{where} ORDER BY {order} LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )
+
+    async def ids(self, key_filter: KeyFilter) -> list[int]:
+        where, params = key_filter.where()
+        rows = await self.db.all(f"SELECT id FROM keys{where} ORDER BY id", params)
+        return [row["id"] for row in rows]
+
+    async def export_rows(self, key_filter: KeyFilter) -> list[tuple[str, float | None]]:
+        where, params = key_filter.where()
+        rows = await self.db.all(f"SELECT key, balance FROM keys{where} ORDER BY id", params)
+        return [(row["key"], row["balance"]) for row in rows]
+
+    async def delete(self, key_filter: KeyFilter) -> int:
+        where, params = key_filter.where()
+        results = await self.db.batch([
+            (f"DELETE FROM key_blocks WHERE key_id IN (SELECT id FROM keys{where})", params),
+            (f"DELETE FROM keys{where}", params),
+        ])
+        return results[1].changes
+
+    async def set_enabled(self, key_filter: KeyFilter, enabled: bool) -> int:
+        where, params = key_filter.where()
+        flag = 1 if enabled else 0
+        extra = f"{' AND' if where else ' WHERE'} enabled != ?"
+        result = await self.db.run(f"UPDATE keys SET enabled = ?{where}{extra}", [flag, *params, flag])
+        return result.changes
+
+    async def get(self, key_id: int) -> dict[str, Any] | None:
+        return await self.db.first(f"SELECT {_PUBLIC_COLUMNS} FROM keys WHERE id = ?", (key_id,))
+
+    async def status_counts(self) -> dict[str, int]:
+        rows = await self.db.all(
+            "SELECT CASE WHEN enabled = 0 THEN 'disabled' ELSE status END AS s, count(*) AS n "
+            "FROM keys GROUP BY s"
+        )
+        return {row["s"]: row["n"] for row in rows}

@@ -1,0 +1,74 @@
+"""Helpers shared by the suites: a real local server process, clients, ports."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+ADMIN_TOKEN = "test-admin-token"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_healthy(url: str, process: subprocess.Popen, log_path: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}:\n{log_path.read_text()}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"server not healthy after {timeout}s:\n{log_path.read_text()}")
+
+
+class LocalServerProcess:
+    """`python -m keypool serve` in a subprocess, as a user starts it."""
+
+    def __init__(self, folder: Path, env: dict[str, str] | None = None):
+        self.folder = folder
+        self.db_path = folder / "pool.sqlite3"
+        self.log_path = folder / "server.log"
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "ADMIN_TOKEN": ADMIN_TOKEN, "PYTHONPATH": str(ROOT / "src"), **(env or {})}
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "LocalServerProcess":
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "keypool", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+             "--db", str(self.db_path)],
+            env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=self.folder,
+        )
+        wait_until_healthy(self.url, self.process, self.log_path)
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def admin_client(base_url: str) -> httpx.Client:
+    return httpx.Client(base_url=base_url, headers={"authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=120)
