@@ -72,3 +72,9 @@ class LocalServerProcess:
 
 def admin_client(base_url: str) -> httpx.Client:
     return httpx.Client(base_url=base_url, headers={"authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=120)
+
+
+def make_key(tag: str) -> str:
+    """A well-formed upstream key whose text says what it is for (letters and digits only)."""
+    body = "".join(ch for ch in tag if ch.isalnum())
+    return "sk-" + (body + "x" * 48)[:48]

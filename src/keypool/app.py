@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from .handlers import health, keys, pages
+from .clients import ClientGate
+from .handlers import client_keys, health, keys, logs, pages, proxy
+from .handlers import settings as settings_api
+from .pool import KeyPool
+from .recorder import RequestRecorder
 from .http import HTTPError, Request, Response
 from .ports import Assets, Clock, Database, Upstream
 from .routing import Router
@@ -18,9 +22,17 @@ log = logging.getLogger("keypool")
 class App:
     def __init__(self, services: Services):
         self.services = services
+        self.pool = KeyPool(services.store, services.clock)
+        self.gate = ClientGate(services.store, services.clock)
+        self.recorder = RequestRecorder(services.store, services.settings.log_flush_delay_s)
+        self.proxy = proxy.Proxy(services, self.pool, self.gate, self.recorder)
         self.router = Router([
             *health.routes(),
-            *keys.routes(services),
+            *proxy.routes(self.proxy),
+            *keys.routes(services, self.pool, self.gate),
+            *client_keys.routes(services, self.gate),
+            *logs.routes(services),
+            *settings_api.routes(services, self.pool),
             *pages.routes(services),
         ])
 

@@ -38,12 +38,18 @@ class Database(Protocol):
         ...
 
 
+# What `StreamObserver.finish` is told when our client went away mid-body.
+CLIENT_GONE = "client disconnected"
+
+
 class StreamObserver(Protocol):
     """Sees a copy of a relayed body, off the client's byte path where the runtime allows."""
 
     def feed(self, chunk: bytes) -> None: ...
 
-    def finish(self, error: str | None) -> None: ...
+    def finish(self, error: str | None) -> None:
+        """The body ended: None when complete, else why not (CLIENT_GONE or a message)."""
+        ...
 
 
 class UpstreamResponse(Protocol):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Awaitable
 
 from . import schema
 from .adapters.file_assets import FileAssets
-from .adapters.httpx_upstream import HttpxUpstream
+from .adapters.aiohttp_upstream import AiohttpUpstream
 from .adapters.sqlite import SQLiteDatabase
 from .adapters.system_clock import SystemClock
 from .app import App, create_app
@@ -60,7 +61,8 @@ class LocalServer:
     """An ASGI application."""
 
     def __init__(self, settings: Settings, db_path: str):
-        self.settings = settings
+        # Group request-log writes: one transaction per quarter second under load.
+        self.settings = replace(settings, log_flush_delay_s=0.25)
         self.db_path = db_path
         self.app: App | None = None
         self.background = BackgroundTasks()
@@ -68,7 +70,7 @@ class LocalServer:
 
     async def startup(self) -> None:
         db = await open_database(self.db_path)
-        upstream = HttpxUpstream()
+        upstream = AiohttpUpstream()
         self._closers = [upstream.aclose]
         self.app = create_app(self.settings, db, upstream, FileAssets(STATIC_DIR), SystemClock())
         self._db = db

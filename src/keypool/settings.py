@@ -27,6 +27,8 @@ class Settings:
     session_secret: str | None = None
     upstream_base_url: str = DEFAULT_UPSTREAM
     max_body_bytes: int = 32 * 1024 * 1024
+    # Seconds the request log waits to group writes (0: each Worker invocation writes its own).
+    log_flush_delay_s: float = 0.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -46,8 +48,10 @@ class Settings:
 POOL_SETTINGS: dict[str, tuple[Any, type, Any, Any]] = {
     "strategy": ("round_robin", str, None, ("round_robin", "random", "weighted", "drain")),
     "max_attempts": (3, int, 1, 10),
-    "upstream_timeout_s": (120, int, 5, 900),
-    "candidate_ttl_s": (30, int, 1, 3600),
+    "upstream_timeout_s": (120, int, 1, 900),
+    "candidate_ttl_s": (60, int, 1, 3600),
+    # Keys held in memory for picking; a Worker isolate re-reads this many rows per TTL.
+    "candidate_window": (1000, int, 10, 1_000_000),
     "log_retention_days": (30, int, 1, 3650),
     "log_max_rows": (100_000, int, 1000, 10_000_000),
     "free_models": ([], list, None, None),

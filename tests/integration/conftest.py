@@ -2,10 +2,15 @@ import pytest
 
 from support import admin_client
 
+# Settings each test starts from, so one test's tuning never leaks into the next.
+BASE_SETTINGS = {"strategy": "round_robin", "max_attempts": 3, "upstream_timeout_s": 120, "free_models": []}
+
 
 @pytest.fixture
-def api(local_server):
-    """An admin client on an empty pool."""
+def api(local_server, fake):
+    """An admin client on an empty pool with default settings and a fresh fake upstream."""
     with admin_client(local_server.url) as client:
         assert client.post("/api/keys/delete", json={"all": True}).status_code == 200
+        assert client.put("/api/settings", json=BASE_SETTINGS).status_code == 200
+        assert client.delete("/api/logs").status_code == 200
         yield client

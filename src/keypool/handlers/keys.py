@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..auth import require_admin
+from ..auth import is_admin, require_admin
+from ..clients import ClientGate
+from ..core.selection import NoKey
 from ..core.export import FORMATS, format_export, resolve_separator
 from ..core.keys import mask_key, parse_keys
 from ..http import HTTPError, Request, Response
+from ..pool import KeyPool
 from ..routing import Route
 from ..services import Services
 from ..store import KeyFilter
@@ -88,7 +91,7 @@ def public_key(row: dict[str, Any]) -> dict[str, Any]:
     return item
 
 
-def routes(services: Services) -> list[Route]:
+def routes(services: Services, pool: KeyPool, gate: ClientGate) -> list[Route]:
     store, settings, clock = services.store, services.settings, services.clock
 
     async def import_keys(request: Request) -> Response:
@@ -103,6 +106,7 @@ def routes(services: Services) -> list[Route]:
         if len(parsed.keys) > MAX_IMPORT_KEYS:
             raise HTTPError(413, f"at most {MAX_IMPORT_KEYS} keys per import; split the list")
         added = await store.keys.add(parsed.keys, int(clock.now()))
+        pool.invalidate()
         return Response.json({
             "added": added,
             "duplicates": parsed.duplicates + len(parsed.keys) - added,
@@ -145,6 +149,7 @@ def routes(services: Services) -> list[Route]:
                 changed = await store.keys.delete(key_filter)
             else:
                 changed = await store.keys.set_enabled(key_filter, action == "enable")
+            pool.invalidate()
             return Response.json({"changed": changed})
         return handler
 
@@ -165,12 +170,18 @@ def routes(services: Services) -> list[Route]:
         return Response.text(format_export(rows, fmt, sep), headers=headers)
 
     async def one_key(request: Request) -> Response:
-        require_admin(request, settings)
-        rows = await store.keys.page(KeyFilter(status="valid"), "used", False, 1, 0) \
-            or await store.keys.page(KeyFilter(status="unchecked"), "used", False, 1, 0)
-        if not rows:
-            raise HTTPError(503, "no usable key in the pool", code="no_available_key")
-        return Response.json({"key": rows[0]["key"]}, headers=[("cache-control", "no-store")])
+        """One upstream key for a caller that talks to SiliconFlow itself: the
+        admin, or a client key created with allow_upstream_key."""
+        if not is_admin(request, settings):
+            client = await gate.authenticate(request)
+            if not client["allow_upstream_key"]:
+                raise HTTPError(403, "this client key may not fetch upstream keys", code="upstream_key_not_allowed")
+        model = request.query.get("model", "")
+        found = await pool.pick(model, set())
+        if isinstance(found, NoKey):
+            headers = [("retry-after", str(int(found.retry_after + 0.999)))] if found.retry_after else []
+            raise HTTPError(503, found.reason, code="no_available_key", headers=headers)
+        return Response.json({"key": found.key}, headers=[("cache-control", "no-store")])
 
     return [
         Route("/api/keys", list_keys, ("GET",)),

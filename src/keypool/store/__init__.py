@@ -8,8 +8,10 @@ whole id or key list as one JSON text parameter and expand it with
 from __future__ import annotations
 
 from ..ports import Database
+from .client_keys import ClientKeyStore
 from .config import ConfigStore
 from .keys import KeyFilter, KeyStore
+from .logs import LogStore
 
 
 class Store:
@@ -17,6 +19,8 @@ class Store:
         self.db = db
         self.config = ConfigStore(db)
         self.keys = KeyStore(db)
+        self.client_keys = ClientKeyStore(db)
+        self.logs = LogStore(db)
 
 
 __all__ = ["Store", "KeyFilter"]

@@ -141,3 +141,33 @@ class KeyStore:
             "FROM keys GROUP BY s"
         )
         return {row["s"]: row["n"] for row in rows}
+
+    # --- the proxy's view: usable keys, state changes learned from answers ---
+
+    async def candidates(self, after_id: int, limit: int) -> list[dict[str, Any]]:
+        """A window of keys that may serve requests, in id order after `after_id`."""
+        return await self.db.all(
+            "SELECT id, key, status, balance FROM keys "
+            "WHERE enabled = 1 AND status IN ('valid', 'unchecked', 'exhausted') AND id > ? "
+            "ORDER BY id LIMIT ?",
+            (after_id, limit),
+        )
+
+    async def active_blocks(self, now: float) -> list[dict[str, Any]]:
+        return await self.db.all("SELECT key_id, model, until FROM key_blocks WHERE until > ?", (now,))
+
+    @staticmethod
+    def status_change(key_id: int, status: str, error: str, now: float) -> tuple[str, list[Any]]:
+        return ("UPDATE keys SET status = ?, last_error = ?, checked_at = ? WHERE id = ? AND status != ?",
+                [status, error[:300], int(now), key_id, status])
+
+    @staticmethod
+    def block_statement(key_id: int, model: str, reason: str, until: float) -> tuple[str, list[Any]]:
+        return ("INSERT INTO key_blocks (key_id, model, reason, until) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (key_id, model) DO UPDATE SET reason = excluded.reason, "
+                "until = max(excluded.until, key_blocks.until)",
+                [key_id, model, reason, until])
+
+    @staticmethod
+    def prune_blocks_statement(now: float) -> tuple[str, list[Any]]:
+        return ("DELETE FROM key_blocks WHERE until <= ?", [now])

@@ -1,0 +1,36 @@
+"""The admin API over pool settings (stored in the config table)."""
+
+from __future__ import annotations
+
+from ..auth import require_admin
+from ..http import HTTPError, Request, Response
+from ..pool import KeyPool
+from ..routing import Route
+from ..services import Services
+from ..settings import pool_defaults, validate_pool_settings
+
+
+def routes(services: Services, pool: KeyPool) -> list[Route]:
+    store, settings = services.store, services.settings
+
+    async def current() -> dict:
+        return {**pool_defaults(), **await store.config.get_all()}
+
+    async def get_settings(request: Request) -> Response:
+        require_admin(request, settings)
+        return Response.json(await current())
+
+    async def put_settings(request: Request) -> Response:
+        require_admin(request, settings)
+        try:
+            values = validate_pool_settings(request.json_object())
+        except ValueError as exc:
+            raise HTTPError(400, str(exc)) from None
+        await store.config.put_many(values)
+        pool.invalidate()
+        return Response.json(await current())
+
+    return [
+        Route("/api/settings", get_settings, ("GET",)),
+        Route("/api/settings", put_settings, ("PUT",)),
+    ]
