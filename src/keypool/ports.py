@@ -1,7 +1,7 @@
 """What the application needs from a runtime. Adapters in `adapters/` implement these.
 
 The Worker shell wires D1, Workers `fetch` and KV; the local server wires
-SQLite, httpx and files. Tests wire the same real adapters on real backends.
+SQLite, aiohttp and files. Tests wire the same real adapters on real backends.
 """
 
 from __future__ import annotations

@@ -42,6 +42,7 @@ Options for every behaviour: `models=[...]` applies it only to those models,
 `times=N` applies it to the next N calls only (then the key is `ok`).
 Error behaviours hit inference calls (a request naming a model); `GET
 /v1/models` and `GET /v1/user/info` still answer for every key but `invalid`.
+With `user_info_gone`, `/v1/user/info` answers 410 to every key, even invalid ones.
 Whatever the key, model "no-such-model" is answered 400 code 20012.
 
 Where the upstream shapes come from (public material, checked 2026):
@@ -460,6 +461,8 @@ class FakeSiliconFlow:
     # --- answers ------------------------------------------------------------
 
     def _answer(self, request: _Request, behaviour: str, options: dict) -> _Reply:
+        if self.user_info_gone and request.path == "/v1/user/info":
+            return _Reply(410, USER_INFO_GONE)  # a retired endpoint checks no key
         if request.key is None:
             return _Reply(401, "Invalid token")
         if request.model == NO_SUCH_MODEL:
@@ -631,8 +634,6 @@ class FakeSiliconFlow:
             {"id": mid, "object": "model", "created": 0, "owned_by": ""} for mid in ids]})
 
     def _user_info(self, request: _Request, options: dict) -> _Reply:
-        if self.user_info_gone:
-            return _Reply(410, USER_INFO_GONE)
         spec = self._keys.get(request.key, {})
         broke = spec.get("behaviour") in ("no_balance", "no_balance_402")
         total, gift, charge = _balances(spec, "0" if broke else DEFAULT_BALANCE)

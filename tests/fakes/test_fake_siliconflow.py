@@ -151,7 +151,8 @@ def test_user_info(fake):
     fake.set_key("sk-dead", "invalid")
     assert httpx.get(fake.url + "/v1/user/info", headers={"Authorization": "Bearer sk-dead"}).status_code == 401
     fake.configure(user_info_gone=True)
-    assert httpx.get(fake.url + "/v1/user/info", headers={"Authorization": "Bearer sk-rich"}).status_code == 410
+    for key in ("sk-rich", "sk-dead"):
+        assert httpx.get(fake.url + "/v1/user/info", headers={"Authorization": f"Bearer {key}"}).status_code == 410
 
 
 # --- error behaviours ---------------------------------------------------------
