@@ -100,7 +100,11 @@ CREATE TABLE IF NOT EXISTS jobs (
   kind        TEXT NOT NULL,
   state       TEXT NOT NULL CHECK (state IN ('running', 'stopped', 'done', 'failed')),
   params      TEXT NOT NULL DEFAULT '{}',
-  cursor      INTEGER NOT NULL DEFAULT 0,  -- last key id processed
+  cursor      INTEGER NOT NULL DEFAULT 0,  -- every selected key with id <= cursor is done
+  max_id      INTEGER NOT NULL DEFAULT 0,  -- keys imported after the job started are not in it
+  key_ids     TEXT,                        -- JSON list when the job names its keys; NULL: a filter in params
+  progress    TEXT NOT NULL DEFAULT '{}',  -- runner state: done ids past the cursor, pacing, user/info gone
+  lease_until REAL,                        -- a chunk is running until then (one runner per job at a time)
   total       INTEGER NOT NULL DEFAULT 0,
   done        INTEGER NOT NULL DEFAULT 0,
   valid       INTEGER NOT NULL DEFAULT 0,

@@ -1,4 +1,4 @@
-"""Command line: serve, migrate, import (and refresh, once balance checks exist)."""
+"""Command line: serve, migrate, import, refresh."""
 
 from __future__ import annotations
 
@@ -28,6 +28,10 @@ def _parser() -> argparse.ArgumentParser:
     imp = commands.add_parser("import", help="add keys from a file (or - for stdin)")
     imp.add_argument("file")
     imp.add_argument("--db", default=DEFAULT_DB)
+
+    refresh = commands.add_parser("refresh", help="run the scheduled tick once: a chunk of each running "
+                                  "check job, else re-check the keys checked longest ago; prune logs; alerts")
+    refresh.add_argument("--db", default=DEFAULT_DB)
     return parser
 
 
@@ -55,6 +59,27 @@ async def _import(path: str, source: str) -> None:
     print(f"added {added}, duplicates {parsed.duplicates + len(parsed.keys) - added}, invalid {parsed.invalid}")
 
 
+async def _refresh(path: str) -> None:
+    import json
+
+    from .adapters.aiohttp_upstream import AiohttpUpstream
+    from .adapters.file_assets import FileAssets
+    from .adapters.system_clock import SystemClock
+    from .app import create_app
+    from .server import STATIC_DIR, open_database
+
+    db = await open_database(path)
+    upstream = AiohttpUpstream()
+    try:
+        app = create_app(Settings.from_env(os.environ), db, upstream, FileAssets(STATIC_DIR), SystemClock())
+        app.jobs.limited = False  # no Worker subrequest budget here
+        summary = await app.scheduled()
+    finally:
+        await upstream.aclose()
+        db.close()
+    print(json.dumps(summary))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -69,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(_migrate(args.db))
     elif args.command == "import":
         asyncio.run(_import(args.db, args.file))
+    elif args.command == "refresh":
+        asyncio.run(_refresh(args.db))
     return 0
 
 

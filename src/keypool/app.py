@@ -6,10 +6,13 @@ import logging
 
 from .clients import ClientGate
 from .handlers import client_keys, health, keys, logs, pages, proxy
+from .handlers import jobs as jobs_api
+from .handlers import stats as stats_api
 from .handlers import settings as settings_api
 from .pool import KeyPool
 from .recorder import RequestRecorder
 from .http import HTTPError, Request, Response
+from .jobs import JobRunner
 from .ports import Assets, Clock, Database, Upstream
 from .routing import Router
 from .services import Services
@@ -26,13 +29,16 @@ class App:
         self.gate = ClientGate(services.store, services.clock)
         self.recorder = RequestRecorder(services.store, services.settings.log_flush_delay_s)
         self.proxy = proxy.Proxy(services, self.pool, self.gate, self.recorder)
+        self.jobs = JobRunner(services, on_change=self.pool.invalidate)
         self.router = Router([
             *health.routes(),
             *proxy.routes(self.proxy),
+            *jobs_api.routes(services, self.jobs),
             *keys.routes(services, self.pool, self.gate),
             *client_keys.routes(services, self.gate),
             *logs.routes(services),
             *settings_api.routes(services, self.pool),
+            *stats_api.routes(services),
             *pages.routes(services),
         ])
 
@@ -49,6 +55,10 @@ class App:
         if request.method == "HEAD":
             response.body = b""
         return response
+
+    async def scheduled(self) -> dict:
+        """The cron tick (Worker), the local periodic task and `python -m keypool refresh`."""
+        return await self.jobs.tick()
 
 
 def create_app(settings: Settings, db: Database, upstream: Upstream, assets: Assets, clock: Clock) -> App:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Awaitable
+from typing import Any, Awaitable, Mapping
 
 from . import schema
 from .adapters.file_assets import FileAssets
@@ -33,6 +34,19 @@ async def open_database(path: str) -> SQLiteDatabase:
     db = SQLiteDatabase(path)
     await schema.apply(db, read_migrations())
     return db
+
+
+def tick_seconds(env: Mapping[str, str]) -> float | None:
+    raw = env.get("KEYPOOL_TICK_SECONDS")
+    if not raw:
+        return None
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise ValueError(f"KEYPOOL_TICK_SECONDS must be a number, got {raw!r}") from None
+    if seconds <= 0:
+        raise ValueError("KEYPOOL_TICK_SECONDS must be positive")
+    return seconds
 
 
 class BackgroundTasks:
@@ -74,8 +88,12 @@ class LocalServer:
         self._closers = [upstream.aclose]
         self.app = create_app(self.settings, db, upstream, FileAssets(STATIC_DIR), SystemClock())
         self._db = db
+        # Balance checks: resume running jobs, tick every refresh_interval_s (KEYPOOL_TICK_SECONDS overrides).
+        await self.app.jobs.start_background(tick_seconds(os.environ))
 
     async def shutdown(self) -> None:
+        if self.app is not None:
+            await self.app.jobs.shutdown()  # running chunks write what they finished
         await self.background.drain()
         for close in self._closers:
             await close()

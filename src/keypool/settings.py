@@ -55,6 +55,21 @@ POOL_SETTINGS: dict[str, tuple[Any, type, Any, Any]] = {
     "log_retention_days": (30, int, 1, 3650),
     "log_max_rows": (100_000, int, 1000, 10_000_000),
     "free_models": ([], list, None, None),
+    # Balance checks: defaults for a job (its request may override them) and the refresh.
+    "check_concurrency": (10, int, 1, 200),
+    "check_interval_ms": (0, int, 0, 60_000),       # fixed pause between call starts
+    "check_interval_min_ms": (0, int, 0, 60_000),   # random pause in [min, max] when max > 0
+    "check_interval_max_ms": (0, int, 0, 60_000),
+    "check_retries": (2, int, 0, 10),               # extra tries after a 5xx or timeout
+    # Upstream calls per Worker invocation (free plan: 50 subrequests, some left for the rest).
+    "check_budget": (40, int, 2, 100_000),
+    "check_timeout_s": (15, int, 1, 300),
+    "refresh_interval_s": (600, int, 10, 86_400),   # the local server's periodic tick
+    "refresh_batch": (100, int, 0, 100_000),        # keys re-checked per tick (0: no refresh)
+    "client_side_checking": (False, bool, None, None),
+    "alert_webhook_url": ("", str, None, None),
+    "alert_min_total_balance": (0.0, float, 0.0, 1e12),  # 0: no alert
+    "alert_min_valid_keys": (0, int, 0, 10_000_000),     # 0: no alert
 }
 
 
@@ -74,6 +89,20 @@ def validate_pool_settings(values: Mapping[str, Any]) -> dict[str, Any]:
                 raise ValueError(f"{name} must be an integer")
             if value < low or value > high:
                 raise ValueError(f"{name} must be between {low} and {high}")
+        elif kind is float:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"{name} must be a number")
+            if not low <= value <= high:
+                raise ValueError(f"{name} must be between {low:g} and {high:g}")
+            value = float(value)
+        elif kind is bool:
+            if not isinstance(value, bool):
+                raise ValueError(f"{name} must be true or false")
+        elif kind is str and high is None:
+            if not isinstance(value, str) or len(value) > 2000:
+                raise ValueError(f"{name} must be text of at most 2000 characters")
+            if name.endswith("_url") and value and not value.startswith(("http://", "https://")):
+                raise ValueError(f"{name} must be an http:// or https:// URL, or empty")
         elif kind is str:
             if value not in high:
                 raise ValueError(f"{name} must be one of {', '.join(high)}")

@@ -7,14 +7,16 @@ from ..http import HTTPError, Request, Response
 from ..pool import KeyPool
 from ..routing import Route
 from ..services import Services
-from ..settings import pool_defaults, validate_pool_settings
+from ..settings import POOL_SETTINGS, pool_defaults, validate_pool_settings
 
 
 def routes(services: Services, pool: KeyPool) -> list[Route]:
     store, settings = services.store, services.settings
 
     async def current() -> dict:
-        return {**pool_defaults(), **await store.config.get_all()}
+        # The config table also keeps runtime state (names like "state.alerts"): show settings only.
+        return {name: value for name, value in {**pool_defaults(), **await store.config.get_all()}.items()
+                if name in POOL_SETTINGS}
 
     async def get_settings(request: Request) -> Response:
         require_admin(request, settings)

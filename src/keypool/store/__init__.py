@@ -10,8 +10,10 @@ from __future__ import annotations
 from ..ports import Database
 from .client_keys import ClientKeyStore
 from .config import ConfigStore
+from .jobs import JobStore
 from .keys import KeyFilter, KeyStore
 from .logs import LogStore
+from .stats import StatsStore
 
 
 class Store:
@@ -21,6 +23,8 @@ class Store:
         self.keys = KeyStore(db)
         self.client_keys = ClientKeyStore(db)
         self.logs = LogStore(db)
+        self.jobs = JobStore(db)
+        self.stats = StatsStore(db)
 
 
 __all__ = ["Store", "KeyFilter"]

@@ -171,3 +171,40 @@ class KeyStore:
     @staticmethod
     def prune_blocks_statement(now: float) -> tuple[str, list[Any]]:
         return ("DELETE FROM key_blocks WHERE until <= ?", [now])
+
+    # --- balance checks (jobs.py, checks.py) ---
+
+    async def stalest(self, limit: int) -> list[dict[str, Any]]:
+        """Enabled keys worth re-checking, checked longest ago first (never-checked first of all)."""
+        return await self.db.all(
+            "SELECT id, key, status, balance, gift_balance, charge_balance, last_error FROM keys "
+            "WHERE enabled = 1 AND status IN ('unchecked', 'valid', 'exhausted') ORDER BY checked_at, id LIMIT ?",
+            (limit,))
+
+    async def check_rows(self, ids: Sequence[int]) -> list[dict[str, Any]]:
+        """Keys by id, unmasked, as a check needs them."""
+        return await self.db.all(
+            "SELECT id, key, status, balance, gift_balance, charge_balance, last_error FROM keys "
+            "WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id", (json.dumps(list(ids)),))
+
+    @staticmethod
+    def checked_statement(updates: Sequence[Any], now: float) -> tuple[str, list[Any]]:
+        """One statement for a chunk of checks: every key gets checked_at, and
+        the other fields only where the check changed something."""
+        rows = [[u.id, 1 if u.changed else 0, u.status, u.balance, u.gift_balance, u.charge_balance, u.last_error]
+                for u in updates]
+        return ("UPDATE keys SET checked_at = ?, "
+                "status = CASE WHEN u.c = 1 THEN u.s ELSE keys.status END, "
+                "balance = CASE WHEN u.c = 1 THEN u.b ELSE keys.balance END, "
+                "gift_balance = CASE WHEN u.c = 1 THEN u.g ELSE keys.gift_balance END, "
+                "charge_balance = CASE WHEN u.c = 1 THEN u.h ELSE keys.charge_balance END, "
+                "last_error = CASE WHEN u.c = 1 THEN u.e ELSE keys.last_error END "
+                "FROM (SELECT value ->> 0 AS id, value ->> 1 AS c, value ->> 2 AS s, value ->> 3 AS b, "
+                "value ->> 4 AS g, value ->> 5 AS h, value ->> 6 AS e FROM json_each(?)) AS u "
+                "WHERE keys.id = u.id", [int(now), json.dumps(rows)])
+
+    @staticmethod
+    def unblock_statement(key_ids: Sequence[int], reason: str) -> tuple[str, list[Any]]:
+        """Lift a key's per-model exclusions of one kind (a check found credit again: 'exhausted')."""
+        return ("DELETE FROM key_blocks WHERE reason = ? AND key_id IN (SELECT value FROM json_each(?))",
+                [reason, json.dumps(list(key_ids))])
