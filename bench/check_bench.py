@@ -14,8 +14,6 @@ own timestamps (created -> finished, so polling adds nothing).
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,30 +24,9 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests")]
 
-from support import ADMIN_TOKEN, free_port, make_key, wait_until_healthy  # noqa: E402
+from support import ADMIN_TOKEN, LocalServerProcess, make_key, start_fake_process  # noqa: E402
 
 TARGET_RATIO = 1.3  # at C = 20
-
-
-def start_fake(latency_ms: float) -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen([sys.executable, str(ROOT / "tests/fakes/siliconflow.py"), "--port", "0",
-                                "--latency-ms", str(latency_ms)], stdout=subprocess.PIPE, text=True)
-    line = process.stdout.readline()
-    assert line.startswith("READY"), line
-    return process, f"http://127.0.0.1:{line.split()[1]}"
-
-
-def start_pool(upstream: str, folder: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    log = Path(folder) / "server.log"
-    env = {**os.environ, "ADMIN_TOKEN": ADMIN_TOKEN, "UPSTREAM_BASE_URL": upstream,
-           "PYTHONPATH": str(ROOT / "src"), "KEYPOOL_TICK_SECONDS": "86400"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "keypool", "serve", "--port", str(port), "--db", f"{folder}/bench.sqlite3"],
-        env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    wait_until_healthy(url, process, log)
-    return process, url
 
 
 def run_job(api: httpx.Client, concurrency: int) -> dict:
@@ -69,9 +46,10 @@ def main() -> None:
     parser.add_argument("--user-info-gone", action="store_true", help="user/info answers 410: /v1/models decides")
     args = parser.parse_args()
 
-    fake, upstream = start_fake(args.latency_ms)
-    folder = tempfile.mkdtemp(prefix="check-bench-")
-    pool, url = start_pool(upstream, folder)
+    fake, upstream = start_fake_process("--latency-ms", str(args.latency_ms))
+    server = LocalServerProcess(Path(tempfile.mkdtemp(prefix="check-bench-")),
+                                env={"UPSTREAM_BASE_URL": upstream, "KEYPOOL_TICK_SECONDS": "86400"}).start()
+    url = server.url
     try:
         control = httpx.Client(base_url=upstream, timeout=30)
         control.post("/__fake/config", json={"user_info_gone": args.user_info_gone})
@@ -92,9 +70,9 @@ def main() -> None:
                       f"{calls:>7} {job['errors']:>6}")
             print(f"target: ratio <= {TARGET_RATIO} at C = 20")
     finally:
-        for process in (pool, fake):
-            process.terminate()
-            process.wait(10)
+        server.stop()
+        fake.terminate()
+        fake.wait(10)
 
 
 if __name__ == "__main__":

@@ -14,9 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,29 +27,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests")]
 
 from keypool.core.selection import Candidate, Selector  # noqa: E402
-from support import ADMIN_TOKEN, free_port, make_key, wait_until_healthy  # noqa: E402
+from support import ADMIN_TOKEN, LocalServerProcess, make_key, start_fake_process  # noqa: E402
 
 BODY = {"model": "deepseek-ai/DeepSeek-V3", "messages": [{"role": "user", "content": "hi"}]}
-
-
-def start_fake() -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen([sys.executable, str(ROOT / "tests/fakes/siliconflow.py"), "--port", "0"],
-                               stdout=subprocess.PIPE, text=True)
-    line = process.stdout.readline()
-    assert line.startswith("READY"), line
-    return process, f"http://127.0.0.1:{line.split()[1]}"
-
-
-def start_pool(upstream: str, folder: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    log = Path(folder) / "server.log"
-    env = {**os.environ, "ADMIN_TOKEN": ADMIN_TOKEN, "UPSTREAM_BASE_URL": upstream, "PYTHONPATH": str(ROOT / "src")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "keypool", "serve", "--port", str(port), "--db", f"{folder}/bench.sqlite3"],
-        env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    wait_until_healthy(url, process, log)
-    return process, url
 
 
 async def one(client: aiohttp.ClientSession, url: str, key: str, stream: bool) -> tuple[float, float]:
@@ -112,8 +90,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        fake, upstream = start_fake()
-        pool, pool_url = start_pool(upstream, folder)
+        fake, upstream = start_fake_process()
+        server = LocalServerProcess(Path(folder), env={"UPSTREAM_BASE_URL": upstream}).start()
+        pool_url = server.url
         try:
             admin = httpx.Client(base_url=pool_url, headers={"authorization": f"Bearer {ADMIN_TOKEN}"})
             admin.post("/api/keys", json={"keys": [make_key(f"bench{i}") for i in range(20)]}).raise_for_status()
@@ -141,9 +120,8 @@ def main() -> None:
                           f"{pct(p_lat, 50) - pct(d_lat, 50):>7.2f}/{pct(p_lat, 99) - pct(d_lat, 99):<8.2f}"
                           f"{p_ttfb - d_ttfb:>10.2f}  {d_rps:>10.0f}{p_rps:>10.0f}{p_rps / d_rps:>7.2f}")
         finally:
-            pool.terminate()
+            server.stop()
             fake.terminate()
-            pool.wait()
             fake.wait()
     print("\nkey selection at 100k keys (5% cooling), microseconds per pick:")
     for strategy, micros in selection_cost().items():

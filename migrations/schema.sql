@@ -1,5 +1,9 @@
 -- Silicon Key Pool: the full schema. Idempotent: safe to apply on every start.
--- Later changes go in numbered files beside this one (0002_*.sql, ...), additive only.
+-- Later changes go in files beside this one named schema_NNNN_<what>.sql (plain name
+-- order is the apply order for both `wrangler d1 migrations apply` and the local
+-- server), additive only. The local server re-runs every file on each start, so each
+-- must be idempotent: guard an ALTER TABLE ADD COLUMN, or recreate-and-copy instead.
+-- Do not use `wrangler d1 migrations create`: its names sort before schema.sql.
 -- Times are Unix seconds (REAL where sub-second matters). No triggers: D1 counts
 -- trigger writes in meta.changes, and imports count inserted rows from it.
 

@@ -78,3 +78,14 @@ def make_key(tag: str) -> str:
     """A well-formed upstream key whose text says what it is for (letters and digits only)."""
     body = "".join(ch for ch in tag if ch.isalnum())
     return "sk-" + (body + "x" * 48)[:48]
+
+
+def start_fake_process(*args: str) -> tuple[subprocess.Popen, str]:
+    """The fake SiliconFlow in its own process (benchmarks): (process, base URL)."""
+    process = subprocess.Popen([sys.executable, str(ROOT / "tests/fakes/siliconflow.py"), "--port", "0", *args],
+                               stdout=subprocess.PIPE, text=True)
+    line = process.stdout.readline()
+    if not line.startswith("READY"):
+        process.kill()
+        raise RuntimeError(f"fake SiliconFlow did not start: {line!r}")
+    return process, f"http://127.0.0.1:{line.split()[1]}"

@@ -87,7 +87,11 @@ class Upstream(Protocol):
         headers: list[tuple[str, str]],
         body: bytes | None,
         timeout: float,
-    ) -> UpstreamResponse: ...
+        defer: "Defer | None" = None,
+    ) -> UpstreamResponse:
+        """`timeout` bounds the wait for the status line. `defer` is the request's
+        waitUntil, for runtimes that finish a relay after the response returned."""
+        ...
 
 
 @dataclass(frozen=True)

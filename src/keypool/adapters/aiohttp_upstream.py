@@ -86,7 +86,7 @@ class AiohttpUpstream:
         return self._session
 
     async def send(self, method: str, url: str, headers: list[tuple[str, str]],
-                   body: bytes | None, timeout: float) -> AiohttpResponse:
+                   body: bytes | None, timeout: float, defer: object = None) -> AiohttpResponse:
         try:
             response = await self._client().request(
                 method, url, headers=[*headers, ("accept-encoding", "identity")], data=body,

@@ -129,7 +129,7 @@ class Proxy:
             try:
                 upstream = await self.services.upstream.send(
                     request.method, url, forward_headers(request, candidate.key),
-                    request.body or None, settings["upstream_timeout_s"])
+                    request.body or None, settings["upstream_timeout_s"], defer=request.defer)
             except UpstreamError as exc:
                 outcome = unreachable(str(exc))
                 self.pool.learn(candidate, model, outcome, request.defer)

@@ -1,0 +1,158 @@
+"""The Worker shell: converts a Workers request for the app and its answer back.
+
+The app is built on the first request of an isolate and reused after that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Awaitable
+from urllib.parse import unquote, urlsplit
+
+import js
+from pyodide.ffi import create_proxy, jsnull
+from workers import WorkerEntrypoint
+
+from keypool.adapters.d1 import D1Database
+from keypool.adapters.js_fetch import JsFetchUpstream, client_signal, request_defer
+from keypool.adapters.kv_assets import KVAssets
+from keypool.app import App, create_app
+from keypool.http import Request, Response
+from keypool.settings import Settings
+
+log = logging.getLogger("keypool.worker")
+
+ENV_VARS = ("ADMIN_USERNAME", "ADMIN_PASSWORD", "ADMIN_TOKEN", "SESSION_SECRET",
+            "UPSTREAM_BASE_URL", "BASE_URL", "MAX_BODY_BYTES")
+_NULL_BODY_STATUSES = (101, 204, 205, 304)
+
+_built: tuple[App, Settings] | None = None
+
+
+class JsClock:
+    def now(self) -> float:
+        return js.Date.now() / 1000
+
+
+def _env_value(env: Any, name: str) -> str | None:
+    value = getattr(env, name, None)  # an unset var is undefined (AttributeError) or null
+    if value is None or value is jsnull:
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+def _app(env: Any) -> tuple[App, Settings]:
+    global _built
+    if _built is None:
+        settings = Settings.from_env({
+            name: value for name in ENV_VARS if (value := _env_value(env, name)) is not None
+        })
+        db = getattr(env, "DB", None)
+        if db is None or db is jsnull:
+            raise RuntimeError("the D1 binding DB is missing (see wrangler.toml)")
+        app = create_app(settings, D1Database(db), JsFetchUpstream(),
+                         KVAssets(getattr(env, "STATIC_CONTENT", None)), JsClock())
+        _built = (app, settings)
+    return _built
+
+
+async def _logged(awaitable: Awaitable[Any]) -> None:
+    try:
+        await awaitable
+    except Exception:
+        log.exception("deferred work failed")
+
+
+def _deferrer(ctx: Any):
+    def defer(awaitable: Awaitable[Any]) -> None:
+        # As the runtime SDK does for its own background work: an owned proxy
+        # of the task goes to waitUntil, and is destroyed once the task is done.
+        task = asyncio.ensure_future(_logged(awaitable))
+        handle = create_proxy(task)
+        task.add_done_callback(lambda _: handle.destroy())
+        ctx.waitUntil(handle)
+    return defer
+
+
+async def _read_body(js_request: Any, limit: int) -> bytes | None:
+    """The request body, or None when it is larger than `limit`."""
+    declared = js_request.headers.get("content-length")
+    if isinstance(declared, str) and declared.isdigit():
+        if int(declared) > limit:
+            return None
+        body = js_request.body
+        if body is None or body is jsnull:
+            return b""
+        data = (await js_request.arrayBuffer()).to_bytes()
+        return None if len(data) > limit else data
+    body = js_request.body
+    if body is None or body is jsnull:
+        return b""
+    data = bytearray()  # no length given (chunked): stop reading past the limit
+    reader = body.getReader()
+    while True:
+        chunk = await reader.read()
+        if chunk.done:
+            return bytes(data)
+        data += chunk.value.to_bytes()
+        if len(data) > limit:
+            await reader.cancel()
+            return None
+
+
+def _js_response(response: Response) -> Any:
+    headers = js.Headers.new()
+    for name, value in response.headers:
+        headers.append(name, value)
+    body = response.body
+    if isinstance(body, str):
+        body = body.encode()
+    if response.status in _NULL_BODY_STATUSES:
+        return js.Response.new(jsnull, status=response.status, headers=headers)
+    if not isinstance(body, (bytes, bytearray, memoryview)):
+        # a JS ReadableStream from an upstream relay, passed straight through
+        return js.Response.new(body, status=response.status, headers=headers)
+    # A view on the bytes in Python's memory: the Response constructor copies
+    # them once, with no intermediate copy (as the runtime SDK does).
+    proxy = create_proxy(bytes(body))
+    buffer = proxy.getBuffer()
+    proxy.destroy()
+    try:
+        return js.Response.new(buffer.data, status=response.status, headers=headers)
+    finally:
+        buffer.release()
+
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        js_request = getattr(request, "js_object", request)  # the SDK may wrap it
+        try:
+            app, settings = _app(self.env)
+        except Exception as exc:
+            log.exception("worker setup failed")
+            return _js_response(Response.error(500, f"worker setup failed: {exc}"))
+        body = await _read_body(js_request, settings.max_body_bytes)
+        if body is None:
+            return _js_response(Response.error(413, f"request body exceeds {settings.max_body_bytes} bytes"))
+        url = urlsplit(js_request.url)
+        headers = {str(name).lower(): str(value) for name, value in js_request.headers.entries()}
+        defer = _deferrer(self.ctx)
+        request_defer.set(defer)
+        client_signal.set(getattr(js_request, "signal", None))
+        req = Request(
+            method=js_request.method,
+            path=unquote(url.path) or "/",
+            query_string=url.query,
+            headers=headers,
+            body=body,
+            client_ip=headers.get("cf-connecting-ip", ""),
+            defer=defer,
+        )
+        return _js_response(await app.handle(req))
+
+    async def scheduled(self, controller, env=None, ctx=None):
+        app, _ = _app(self.env)
+        request_defer.set(_deferrer(self.ctx))
+        # Awaited, not deferred: the cron event lasts as long as this handler.
+        await app.scheduled()
