@@ -35,6 +35,18 @@ def wait_until_healthy(url: str, process: subprocess.Popen, log_path: Path, time
     raise RuntimeError(f"server not healthy after {timeout}s:\n{log_path.read_text()}")
 
 
+def terminate(process: subprocess.Popen, grace: float = 10) -> None:
+    """SIGTERM, then SIGKILL if it is still running after `grace` seconds."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 class LocalServerProcess:
     """`python -m keypool serve` in a subprocess, as a user starts it."""
 
@@ -58,13 +70,8 @@ class LocalServerProcess:
         return self
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process:
+            terminate(self.process)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")

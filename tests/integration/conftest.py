@@ -14,3 +14,15 @@ def api(local_server, fake):
         assert client.put("/api/settings", json=BASE_SETTINGS).status_code == 200
         assert client.delete("/api/logs").status_code == 200
         yield client
+
+
+@pytest.fixture
+def set_balance(local_server):
+    """Write a key's balance straight into the server's SQLite file, as a balance check would."""
+    import sqlite3
+
+    def set_it(key: str, balance: float | None) -> None:
+        with sqlite3.connect(local_server.db_path) as conn:
+            assert conn.execute("UPDATE keys SET balance = ? WHERE key = ?", (balance, key)).rowcount == 1
+
+    return set_it

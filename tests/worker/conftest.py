@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from support import ADMIN_TOKEN, admin_client
+from support import ADMIN_TOKEN, admin_client, terminate
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -70,9 +70,10 @@ def harness_prerequisites() -> str | None:
 
 
 class WorkerHarness:
-    def __init__(self, folder: Path, env: dict[str, str]):
+    def __init__(self, folder: Path, env: dict[str, str], node_args: list[str] | None = None):
         self.folder = folder
         self.env = env
+        self.node_args = node_args or []  # e.g. --cpu-prof for bench/worker_cpu_bench.py
         self.stderr_path = folder / "harness.stderr.log"
         self.process: subprocess.Popen | None = None
         self.port: int | None = None
@@ -94,7 +95,7 @@ class WorkerHarness:
         }
         stderr = open(self.stderr_path, "wb")
         self.process = subprocess.Popen(
-            ["node", str(HARNESS)], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
+            ["node", *self.node_args, str(HARNESS)], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
             env={**os.environ, "KEYPOOL_HARNESS_CONFIG": json.dumps(config)},
         )
         stderr.close()
@@ -131,12 +132,7 @@ class WorkerHarness:
             self.process.stdin.close()  # the harness exits when stdin closes
             self.process.wait(10)
         except (subprocess.TimeoutExpired, OSError):
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+            terminate(self.process)
 
     def stderr_tail(self, lines: int = 80) -> str:
         try:
@@ -207,6 +203,18 @@ def api(worker_url, fake):
         response = client.put("/api/settings", json=BASE_SETTINGS)
         assert response.status_code == 200, response.text
         yield client
+
+
+@pytest.fixture
+def set_balance(worker_harness):
+    """Write a key's balance into Miniflare's D1 through the Worker's own adapter."""
+
+    def set_it(key: str, balance: float | None) -> None:
+        changed = worker_harness.pyjson("worker_checks", "sql", "UPDATE keys SET balance = ? WHERE key = ?",
+                                        [balance, key])
+        assert changed == {"changes": 1}
+
+    return set_it
 
 
 @pytest.hookimpl(hookwrapper=True)
