@@ -34,10 +34,16 @@ class KeyPool:
 
     async def refresh(self, next_window: bool = False) -> Selector:
         now = self.clock.now()
-        self.settings = {**pool_defaults(), **await self.store.config.get_all()}
-        window = self.settings["candidate_window"]
         start = self._after_id if next_window else 0
-        rows = await self.store.keys.candidates(start, window)
+        # One round trip for settings, keys and cooldowns. The window size is the
+        # setting's last known value; a changed size applies from the next refresh.
+        window = self.settings["candidate_window"]
+        config, rows, blocks = await self.store.db.read([
+            self.store.config.ALL_QUERY,
+            self.store.keys.candidates_query(start, window),
+            self.store.keys.active_blocks_query(now),
+        ])
+        self.settings = {**pool_defaults(), **self.store.config.decode(config)}
         if len(rows) < window and start:
             rows += await self.store.keys.candidates(0, window - len(rows))
         self._window_full = len(rows) >= window
@@ -47,7 +53,7 @@ class KeyPool:
             self.settings["strategy"],
             self.settings["free_models"],
         )
-        for block in await self.store.keys.active_blocks(now):
+        for block in blocks:
             selector.block(block["key_id"], block["model"], block["until"])
         self._selector, self._loaded_at = selector, now
         return selector

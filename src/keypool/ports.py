@@ -29,6 +29,10 @@ class Database(Protocol):
 
     async def run(self, sql: str, params: Params = ()) -> RunResult: ...
 
+    async def read(self, statements: Sequence[tuple[str, Params]]) -> list[list[dict[str, Any]]]:
+        """Rows of several SELECTs in one round trip (a D1 batch)."""
+        ...
+
     async def batch(self, statements: Sequence[tuple[str, Params]]) -> list[RunResult]:
         """Run statements atomically: all of them or none."""
         ...

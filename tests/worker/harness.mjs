@@ -14,7 +14,7 @@
 // `Default(ctx, env).fetch(request)`, like workerd does, and the `Response` is
 // streamed back. Harness routes live under /__harness/:
 //   GET  /__harness/scheduled?cron=...  run Default.scheduled(controller)
-//   GET  /__harness/stats?id=N          outbound fetches of invocation N (waits
+//   GET  /__harness/stats?id=N          outbound fetches and D1 round trips of invocation N (waits
 //                                       until its response and waitUntil work end);
 //                                       without id: the latest invocation
 //   PUT  /__harness/kv/<key>            put the body into STATIC_CONTENT
@@ -63,6 +63,51 @@ const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
 const realFetch = globalThis.fetch;
 let unattributedFetches = 0;
 
+// D1 round trips per invocation: a batch of SELECTs is one read, anything else
+// one write; `d1Queries` counts statements (the plans cap them per invocation).
+function countD1(sqls) {
+  const invocation = invocationScope.getStore();
+  if (!invocation) return;
+  const read = sqls.every((sql) => /^\s*SELECT\b/i.test(sql));
+  invocation[read ? "d1Reads" : "d1Writes"] += 1;
+  invocation.d1Queries += sqls.length;
+}
+
+function countingD1(db) {
+  const statements = new WeakMap();  // our statement proxy -> [Miniflare's statement, its SQL]
+  const statement = (target, sql) => {
+    const proxy = new Proxy(target, {
+      get(stmt, name) {
+        const value = Reflect.get(stmt, name);
+        if (typeof value !== "function") return value;
+        if (name === "bind") return (...args) => statement(value.apply(stmt, args), sql);
+        if (["all", "first", "run", "raw"].includes(name)) {
+          return (...args) => { countD1([sql]); return value.apply(stmt, args); };
+        }
+        return value.bind(stmt);
+      },
+    });
+    statements.set(proxy, [target, sql]);
+    return proxy;
+  };
+  return new Proxy(db, {
+    get(target, name) {
+      const value = Reflect.get(target, name);
+      if (typeof value !== "function") return value;
+      if (name === "prepare") return (sql) => statement(value.call(target, sql), String(sql));
+      if (name === "batch") {
+        return (list) => {
+          const items = Array.from(list, (s) => statements.get(s) ?? [s, "?"]);
+          countD1(items.map(([, sql]) => sql));
+          return value.call(target, items.map(([stmt]) => stmt));
+        };
+      }
+      if (name === "exec") return (...args) => { countD1(["exec"]); return value.apply(target, args); };
+      return value.bind(target);
+    },
+  });
+}
+
 globalThis.fetch = function harnessFetch(input, init) {
   const target = new URL(input instanceof Request ? input.url : String(input));
   const invocation = invocationScope.getStore();
@@ -85,7 +130,7 @@ const invocations = new Map();
 
 function newInvocation(kind, label) {
   const invocation = {
-    id: ++lastId, kind, label, fetches: 0, fetchUrls: [], waitUntil: [],
+    id: ++lastId, kind, label, fetches: 0, fetchUrls: [], waitUntil: [], d1Reads: 0, d1Writes: 0, d1Queries: 0,
     started: performance.now(), finishedAt: null, error: null,
   };
   invocation.finished = new Promise((resolve) => { invocation.finish = resolve; });
@@ -123,6 +168,7 @@ function invocationStats(invocation) {
   return {
     id: invocation.id, kind: invocation.kind, label: invocation.label,
     fetches: invocation.fetches, fetch_urls: invocation.fetchUrls,
+    d1_reads: invocation.d1Reads, d1_writes: invocation.d1Writes, d1_queries: invocation.d1Queries,
     wait_until: invocation.waitUntil.length, done: invocation.finishedAt !== null,
     ms: invocation.finishedAt === null ? null : invocation.finishedAt - invocation.started,
     error: invocation.error,
@@ -138,7 +184,7 @@ const mf = new Miniflare({
   kvNamespaces: ["STATIC_CONTENT"],
 });
 const bindings = await mf.getBindings();
-const env = { ...bindings, ...(config.env || {}) };
+const env = { ...bindings, DB: countingD1(bindings.DB), ...(config.env || {}) };
 
 const py = await loadPyodide({
   stdout: (line) => process.stderr.write(`[py] ${line}\n`),

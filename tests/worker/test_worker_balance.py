@@ -13,6 +13,7 @@ from support import make_key
 BUDGET = 40          # the check_budget default: safe for the free plan's 50 subrequests
 FREE_PLAN_LIMIT = 50
 PER_CHUNK = {"check_concurrency": 8}
+D1_FREE_PLAN_QUERIES = 50  # D1 queries per invocation on the free plan
 
 
 def import_keys(api: httpx.Client, keys: list[str]) -> dict[str, int]:
@@ -32,6 +33,7 @@ def assert_within_budget(stats: dict) -> None:
     upstream = [url for url in stats["fetch_urls"] if "/v1/" in url]
     assert len(upstream) == stats["fetches"], stats["fetch_urls"]  # nothing but checks went out
     assert stats["fetches"] <= BUDGET <= FREE_PLAN_LIMIT, stats
+    assert stats["d1_queries"] <= D1_FREE_PLAN_QUERIES, stats
 
 
 def test_a_job_advances_by_chunks_that_fit_the_budget(worker_harness, api, fake):
@@ -134,4 +136,5 @@ def assert_alerting_tick(stats: dict, hook_url: str) -> None:
     checks = [url for url in stats["fetch_urls"] if "/v1/" in url]
     assert len(checks) == BUDGET - 2  # the budget leaves room for the webhook calls
     assert stats["fetches"] <= BUDGET <= FREE_PLAN_LIMIT, stats
+    assert stats["d1_queries"] <= D1_FREE_PLAN_QUERIES, stats
     assert all(url.startswith(hook_url) for url in stats["fetch_urls"] if "/v1/" not in url)

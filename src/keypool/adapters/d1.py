@@ -113,8 +113,15 @@ class D1Database:
             raise DatabaseError(f"{_message(exc)} in: {_describe(sql)}") from None
         return _run_result(result)
 
+    async def read(self, statements: Sequence[tuple[str, Params]]) -> list[list[dict[str, Any]]]:
+        """Several SELECTs in one D1 batch: one round trip, one consistent view."""
+        return [_rows(result.results) for result in await self._batch(statements)]
+
     async def batch(self, statements: Sequence[tuple[str, Params]]) -> list[RunResult]:
         """D1 runs a batch as one transaction: all statements or none."""
+        return [_run_result(result) for result in await self._batch(statements)]
+
+    async def _batch(self, statements: Sequence[tuple[str, Params]]) -> Any:
         if not statements:
             return []
         prepared = []
@@ -128,7 +135,7 @@ class D1Database:
         except JsException as exc:
             raise DatabaseError(f"{_message(exc)} in a batch of {len(statements)} statement(s), "
                                 f"the first: {_describe(statements[0][0])}") from None
-        return [_run_result(result) for result in results]
+        return results
 
     async def script(self, sql: str) -> None:
         statements = split_script(sql)

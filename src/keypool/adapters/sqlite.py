@@ -48,6 +48,9 @@ class SQLiteDatabase:
         cursor = self._execute(sql, params)
         return RunResult(cursor.rowcount if cursor.rowcount >= 0 else 0, cursor.lastrowid)
 
+    async def read(self, statements: Sequence[tuple[str, Params]]) -> list[list[dict[str, Any]]]:
+        return [self._execute(sql, params).fetchall() for sql, params in statements]
+
     async def batch(self, statements: Sequence[tuple[str, Params]]) -> list[RunResult]:
         results = []
         self.conn.execute("BEGIN IMMEDIATE")

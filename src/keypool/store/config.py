@@ -9,12 +9,17 @@ from ..ports import Database
 
 
 class ConfigStore:
+    ALL_QUERY = ("SELECT name, value FROM config", ())
+
     def __init__(self, db: Database):
         self.db = db
 
-    async def get_all(self) -> dict[str, Any]:
-        rows = await self.db.all("SELECT name, value FROM config")
+    @staticmethod
+    def decode(rows: list[dict[str, Any]]) -> dict[str, Any]:
         return {row["name"]: json.loads(row["value"]) for row in rows}
+
+    async def get_all(self) -> dict[str, Any]:
+        return self.decode(await self.db.all(*self.ALL_QUERY))
 
     async def put_many(self, values: dict[str, Any]) -> None:
         await self.db.run(

@@ -144,17 +144,19 @@ class KeyStore:
 
     # --- the proxy's view: usable keys, state changes learned from answers ---
 
-    async def candidates(self, after_id: int, limit: int) -> list[dict[str, Any]]:
+    @staticmethod
+    def candidates_query(after_id: int, limit: int) -> tuple[str, list[Any]]:
         """A window of keys that may serve requests, in id order after `after_id`."""
-        return await self.db.all(
-            "SELECT id, key, status, balance FROM keys "
-            "WHERE enabled = 1 AND status IN ('valid', 'unchecked', 'exhausted') AND id > ? "
-            "ORDER BY id LIMIT ?",
-            (after_id, limit),
-        )
+        return ("SELECT id, key, status, balance FROM keys "
+                "WHERE enabled = 1 AND status IN ('valid', 'unchecked', 'exhausted') AND id > ? "
+                "ORDER BY id LIMIT ?", [after_id, limit])
 
-    async def active_blocks(self, now: float) -> list[dict[str, Any]]:
-        return await self.db.all("SELECT key_id, model, until FROM key_blocks WHERE until > ?", (now,))
+    async def candidates(self, after_id: int, limit: int) -> list[dict[str, Any]]:
+        return await self.db.all(*self.candidates_query(after_id, limit))
+
+    @staticmethod
+    def active_blocks_query(now: float) -> tuple[str, list[Any]]:
+        return ("SELECT key_id, model, until FROM key_blocks WHERE until > ?", [now])
 
     @staticmethod
     def status_change(key_id: int, status: str, error: str, now: float) -> tuple[str, list[Any]]:
