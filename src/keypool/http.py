@@ -8,6 +8,22 @@ from typing import Any, Awaitable, Callable
 from urllib.parse import parse_qs
 
 
+def _is_text(value: Any) -> bool:
+    """False if a string anywhere in parsed JSON holds an unpaired surrogate
+    ("\\udcff" is valid JSON but no text: it can be neither stored nor shown)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, list):
+        return all(_is_text(item) for item in value)
+    if isinstance(value, dict):
+        return all(_is_text(k) and _is_text(v) for k, v in value.items())
+    return True
+
+
 def _run_now(awaitable: Awaitable[Any]) -> None:  # pragma: no cover - replaced by shells
     raise RuntimeError("no deferral available outside a shell")
 
@@ -39,9 +55,12 @@ class Request:
         if not self.body:
             raise HTTPError(400, "request body must be JSON")
         try:
-            return json.loads(self.body)
+            data = json.loads(self.body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise HTTPError(400, f"request body is not valid JSON: {exc}") from None
+        if not _is_text(data):
+            raise HTTPError(400, "request body contains an unpaired UTF-16 surrogate (\\ud800-\\udfff)")
+        return data
 
     def json_object(self) -> dict[str, Any]:
         data = self.json()

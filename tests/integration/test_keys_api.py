@@ -301,3 +301,15 @@ def test_head_answers_without_a_body(api, path):
     response = api.head(path)
     assert response.status_code == 200
     assert response.content == b""
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/api/keys", b'{"keys": "sk-abc\\udcff"}'),
+    ("/api/client-keys", b'{"name": "\\ud800"}'),
+])
+def test_unpaired_surrogate_is_400_and_stores_nothing(api, path, body):
+    response = api.post(path, content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 400, response.text
+    assert "surrogate" in response.json()["error"]["message"]
+    assert keys_on_page(api)["total"] == 0
+    assert all(item["name"] != "\ud800" for item in api.get("/api/client-keys").json()["items"])
