@@ -12,23 +12,10 @@ import httpx
 import openai
 import pytest
 
-from fakes.siliconflow import FakeSiliconFlow
 
 PAID = "deepseek-ai/DeepSeek-V3"
 FREE = "Qwen/Qwen2.5-7B-Instruct"
 CHAT = "/v1/chat/completions"
-
-
-@pytest.fixture(scope="module")
-def server():
-    with FakeSiliconFlow.running() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(server):
-    server.reset()
-    return server
 
 
 def post(fake, path, key="sk-ok", **body):

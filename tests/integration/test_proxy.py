@@ -9,7 +9,7 @@ import httpx
 import openai
 import pytest
 
-from support import make_key
+from support import ADMIN_TOKEN, make_key
 
 MODEL = "deepseek-ai/DeepSeek-V3"
 FREE_MODEL = "Qwen/Qwen2.5-7B-Instruct"
@@ -273,7 +273,6 @@ def test_missing_or_wrong_client_key_gets_openai_401(api, fake, local_server):
 
 
 def test_admin_token_is_not_a_client_key(api, fake, local_server):
-    from support import ADMIN_TOKEN
     add_keys(api, fake, "ok")
     with pytest.raises(openai.AuthenticationError):
         chat(sdk(local_server, ADMIN_TOKEN))
@@ -416,3 +415,21 @@ def test_get_api_key_for_allowed_client_keys_only(api, fake, local_server):
     refused = httpx.get(f"{local_server.url}/api/key", headers={"authorization": f"Bearer {plain}"})
     assert refused.status_code == 403
     assert key not in refused.text
+
+
+def test_no_secret_reaches_the_server_log(api, fake, local_server):
+    keys = add_keys(api, fake, "invalid", "break", "rate_limited", "ok")
+    mine = client_key(api)
+    client = sdk(local_server, mine)
+    for _ in range(3):
+        try:
+            chat(client, stream=True).close()
+        except openai.APIError:
+            pass
+    httpx.post(f"{local_server.url}/v1/chat/completions", headers={"authorization": "Bearer sk-kp-guessing"},
+               json={"model": MODEL})
+    wait_for_logs(api, 3)
+    log = local_server.log()
+    assert log, "the server wrote no log at all: is this test reading the right file?"
+    for secret in (*keys, mine, "sk-kp-guessing", ADMIN_TOKEN):
+        assert secret not in log

@@ -134,6 +134,13 @@ class WorkerHarness:
         except (subprocess.TimeoutExpired, OSError):
             terminate(self.process)
 
+    def log(self) -> str:
+        """Everything the harness and the Worker printed (as LocalServerProcess.log)."""
+        try:
+            return self.stderr_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
     def stderr_tail(self, lines: int = 80) -> str:
         try:
             text = self.stderr_path.read_text(errors="replace")
