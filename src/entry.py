@@ -147,6 +147,7 @@ class Default(WorkerEntrypoint):
             headers=headers,
             body=body,
             client_ip=headers.get("cf-connecting-ip", ""),
+            scheme=url.scheme,
             defer=defer,
         )
         return _js_response(await app.handle(req))

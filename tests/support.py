@@ -13,6 +13,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN_TOKEN = "test-admin-token"
+ADMIN_PASSWORD = "test-admin-password"
 
 
 def free_port() -> int:
@@ -56,7 +57,8 @@ class LocalServerProcess:
         self.log_path = folder / "server.log"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "ADMIN_TOKEN": ADMIN_TOKEN, "PYTHONPATH": str(ROOT / "src"), **(env or {})}
+        self.env = {**os.environ, "ADMIN_TOKEN": ADMIN_TOKEN, "ADMIN_PASSWORD": ADMIN_PASSWORD,
+                    "PYTHONPATH": str(ROOT / "src"), **(env or {})}
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "LocalServerProcess":

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 
+from .auth import AdminSessions
 from .clients import ClientGate
-from .handlers import client_keys, health, keys, logs, pages, proxy
+from .handlers import client_keys, health, keys, logs, pages, proxy, session
 from .handlers import jobs as jobs_api
 from .handlers import stats as stats_api
 from .handlers import settings as settings_api
@@ -30,8 +31,10 @@ class App:
         self.recorder = RequestRecorder(services.store, services.settings.log_flush_delay_s)
         self.proxy = proxy.Proxy(services, self.pool, self.gate, self.recorder)
         self.jobs = JobRunner(services, on_change=self.pool.invalidate)
+        self.sessions = AdminSessions(services.settings, services.clock)
         self.router = Router([
             *health.routes(),
+            *session.routes(self.sessions),
             *proxy.routes(self.proxy),
             *jobs_api.routes(services, self.jobs),
             *keys.routes(services, self.pool, self.gate),
@@ -46,6 +49,8 @@ class App:
         try:
             if len(request.body) > self.services.settings.max_body_bytes:
                 raise HTTPError(413, f"request body exceeds {self.services.settings.max_body_bytes} bytes")
+            if request.path.startswith("/api/"):  # never on /v1: bearer client keys only there
+                self.sessions.authenticate(request)
             response = await self.router(request)
         except HTTPError as exc:
             response = exc.to_response()

@@ -36,9 +36,13 @@ class Request:
     headers: dict[str, str] = field(default_factory=dict)  # lower-case names
     body: bytes = b""
     client_ip: str = ""
+    scheme: str = "http"
     # Lets handlers finish work after the response (ctx.waitUntil / a task).
     defer: Callable[[Awaitable[Any]], None] = _run_now
     path_params: dict[str, Any] = field(default_factory=dict)
+    # Set by the app from the admin session cookie (see auth.AdminSessions).
+    session_user: str | None = None
+    csrf_failed: bool = False
 
     @classmethod
     def fake(cls, target: str, method: str = "GET", body: Any = None, headers: dict | None = None) -> "Request":

@@ -147,6 +147,7 @@ class LocalServer:
             headers=headers,
             body=bytes(body),
             client_ip=client[0],
+            scheme=scope.get("scheme", "http"),
             defer=self.background.defer,
         )
         response = await self.app.handle(request)

@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from support import ADMIN_TOKEN, admin_client, terminate
+from support import ADMIN_PASSWORD, ADMIN_TOKEN, admin_client, terminate
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -184,7 +184,7 @@ def worker_harness(tmp_path_factory, fake_siliconflow):
     harness = WorkerHarness(tmp_path_factory.mktemp("worker-harness"), env={
         "ADMIN_TOKEN": ADMIN_TOKEN,
         "ADMIN_USERNAME": "admin",
-        "ADMIN_PASSWORD": "test-admin-password",
+        "ADMIN_PASSWORD": ADMIN_PASSWORD,
         "SESSION_SECRET": "test-session-secret",
         "UPSTREAM_BASE_URL": fake_siliconflow.url,
     })
