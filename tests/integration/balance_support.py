@@ -1,5 +1,5 @@
-"""Helpers for the balance-check suites: a faulty front for the fake upstream,
-a webhook receiver, and a local server of their own.
+"""Helpers for the balance-check suites (tests/integration/balance/): a faulty
+front for the fake upstream, a webhook receiver, job helpers.
 
 The fake SiliconFlow applies error behaviours to inference calls only, and
 answers `/v1/user/info` for every key; the balance checks need that endpoint
@@ -18,11 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
-import pytest
 from aiohttp import ClientSession, ClientTimeout, web
 
-from fakes.siliconflow import FakeSiliconFlow
-from support import LocalServerProcess, admin_client
 
 USER_INFO = "/v1/user/info"
 RATE_LIMITED = {"code": 50601, "message": "Request was rejected due to rate limiting. Details: RPM limit reached.",
@@ -177,55 +174,6 @@ class WebhookReceiver(ThreadingHTTPServer):
     def __exit__(self, *exc: Any) -> None:
         self.shutdown()
         self.server_close()
-
-
-# --- fixtures (imported by the suites) ---------------------------------------------------
-
-@pytest.fixture(scope="module")
-def upstream():
-    """(fake SiliconFlow, faulty front before it), for this module alone."""
-    with FakeSiliconFlow.running() as fake:
-        front = FaultyFront(fake.url).start()
-        try:
-            yield fake, front
-        finally:
-            front.stop()
-
-
-@pytest.fixture(scope="module")
-def sf(upstream):
-    return upstream[0]
-
-
-@pytest.fixture(scope="module")
-def front(upstream):
-    return upstream[1]
-
-
-@pytest.fixture(scope="module")
-def checker(tmp_path_factory, front):
-    """A local server of this module's own, checking through the faulty front; no periodic tick."""
-    server = LocalServerProcess(tmp_path_factory.mktemp("balance"), env={
-        "UPSTREAM_BASE_URL": front.url, "KEYPOOL_TICK_SECONDS": "86400"}).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def api(checker, sf, front):
-    """An admin client on an empty pool, fresh upstream; stops any job left running."""
-    sf.reset()
-    front.reset()
-    with admin_client(checker.url) as client:
-        assert client.post("/api/keys/delete", json={"all": True}).status_code == 200
-        response = client.put("/api/settings", json=BASE_SETTINGS)
-        assert response.status_code == 200, response.text
-        assert client.post("/api/jobs/tick").status_code == 200  # no thresholds: re-arms every alert
-        yield client
-        for job in client.get("/api/jobs").json()["items"]:
-            if job["state"] == "running":
-                client.post(f"/api/jobs/{job['id']}/stop")
-            wait_job(client, job["id"])
 
 
 def wait_job(api: httpx.Client, job_id: int, timeout: float = 120, until=None) -> dict[str, Any]:

@@ -8,8 +8,7 @@ import time
 import httpx
 import pytest
 
-from balance_support import (api, checker, front, import_keys, run_job, sf, upstream,  # noqa: F401 (fixtures)
-                             wait_job)
+from integration.balance_support import import_keys, run_job, wait_job
 from support import LocalServerProcess, admin_client, make_key
 
 

@@ -12,8 +12,7 @@ import time
 
 import httpx
 
-from balance_support import (WebhookReceiver, api, checker, front, import_keys, run_job, sf,  # noqa: F401
-                             upstream)
+from integration.balance_support import WebhookReceiver, import_keys, run_job
 from support import ROOT, LocalServerProcess, admin_client, make_key
 
 
