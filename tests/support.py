@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -98,3 +99,11 @@ def start_fake_process(*args: str) -> tuple[subprocess.Popen, str]:
         process.kill()
         raise RuntimeError(f"fake SiliconFlow did not start: {line!r}")
     return process, f"http://127.0.0.1:{line.split()[1]}"
+
+
+def rerun(suite: Any, into: dict[str, Any], skip: set[str] = frozenset()) -> None:
+    """Collect a local suite's tests, unchanged, into a Worker test module
+    (whose `local_server` is the Worker harness): both runtimes must answer alike."""
+    for name in dir(suite):
+        if name.startswith("test_") and name not in skip:
+            into[name] = getattr(suite, name)

@@ -213,6 +213,12 @@ def api(worker_url, fake):
 
 
 @pytest.fixture
+def local_server(worker_harness):
+    """What the local suites re-run here (support.rerun) call the server: the Worker harness."""
+    return worker_harness
+
+
+@pytest.fixture
 def set_balance(worker_harness):
     """Write a key's balance into Miniflare's D1 through the Worker's own adapter."""
 

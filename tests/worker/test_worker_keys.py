@@ -4,20 +4,11 @@ unchanged, plus what only the Worker has (subrequest counts, the cron handler)."
 
 from __future__ import annotations
 
-import pytest
-
 from integration import test_keys_api as local_suite
 from integration.test_keys_api import make_keys
+from support import rerun
 
-for _name in dir(local_suite):
-    if _name.startswith("test_"):
-        globals()[_name] = getattr(local_suite, _name)
-
-
-@pytest.fixture
-def local_server(worker_harness):
-    """What the local tests call the server: here, the Worker harness (it has `.url`)."""
-    return worker_harness
+rerun(local_suite, globals())
 
 
 def test_admin_calls_make_no_outbound_subrequests(api, worker_harness):

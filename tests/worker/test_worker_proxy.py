@@ -5,22 +5,11 @@ directly are left out."""
 
 from __future__ import annotations
 
-import pytest
-
 from integration import test_proxy as local_suite
+from support import rerun
 
 # Reads the local server's SQLite file, which the Worker does not have.
-LOCAL_ONLY = {"test_client_key_is_shown_once_and_stored_hashed"}
-
-for _name in dir(local_suite):
-    if _name.startswith("test_") and _name not in LOCAL_ONLY:
-        globals()[_name] = getattr(local_suite, _name)
-
-
-@pytest.fixture
-def local_server(worker_harness):
-    """What the local tests call the server: here, the Worker harness (it has `.url`)."""
-    return worker_harness
+rerun(local_suite, globals(), skip={"test_client_key_is_shown_once_and_stored_hashed"})
 
 
 def test_a_warm_isolate_reads_nothing_from_d1_per_proxied_request(api, fake, worker_harness):
