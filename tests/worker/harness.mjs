@@ -177,14 +177,55 @@ function invocationStats(invocation) {
 
 // ---- Pyodide + Miniflare ----------------------------------------------------
 
+// Miniflare's D1 (workerd's own implementation) reached through a worker of its
+// own, with async calls only. Miniflare's binding proxy answers prepare() and
+// bind() with blocking round trips from a helper thread; seen here, that path
+// can fall out of step ("false == true" from its message-id assertion) and then
+// fails every later query. The gateway keeps D1 real and the transport async.
+const D1_GATEWAY = `export default {
+  async fetch(request, env) {
+    const { op, statements } = await request.json();
+    try {
+      const prepared = statements.map(([sql, params]) => env.DB.prepare(sql).bind(...params));
+      if (op === "batch") return Response.json({ ok: true, result: await env.DB.batch(prepared) });
+      return Response.json({ ok: true, result: await prepared[0][op]() });
+    } catch (err) {
+      return Response.json({ ok: false, error: String((err && err.message) || err) });
+    }
+  },
+};`;
+
+function d1ThroughGateway(miniflare) {
+  async function call(op, statements) {
+    const response = await miniflare.dispatchFetch("http://d1.gateway/", {
+      method: "POST", body: JSON.stringify({ op, statements }),
+    });
+    const data = await response.json();
+    if (!data.ok) throw new Error(data.error);
+    return data.result;
+  }
+  class Statement {
+    constructor(sql, params = []) { this.sql = sql; this.params = params; }
+    bind(...params) { return new Statement(this.sql, params); }
+    all() { return call("all", [[this.sql, this.params]]); }
+    first() { return call("first", [[this.sql, this.params]]); }
+    run() { return call("run", [[this.sql, this.params]]); }
+    raw() { return call("raw", [[this.sql, this.params]]); }
+  }
+  return {
+    prepare: (sql) => new Statement(String(sql)),
+    batch: (list) => call("batch", Array.from(list, (s) => [s.sql, s.params])),
+  };
+}
+
 const mf = new Miniflare({
   modules: true,
-  script: "export default {fetch(){return new Response('')}}",
+  script: D1_GATEWAY,
   d1Databases: ["DB"],
   kvNamespaces: ["STATIC_CONTENT"],
 });
 const bindings = await mf.getBindings();
-const env = { ...bindings, DB: countingD1(bindings.DB), ...(config.env || {}) };
+const env = { ...bindings, DB: countingD1(d1ThroughGateway(mf)), ...(config.env || {}) };
 
 const py = await loadPyodide({
   stdout: (line) => process.stderr.write(`[py] ${line}\n`),
