@@ -48,7 +48,8 @@ def test_wrong_credentials_get_401_and_no_cookie(api, local_server, username, pa
 def test_a_tampered_or_missing_cookie_is_not_a_session(api, local_server):
     browser, _ = signed_in(local_server)
     token = browser.cookies["kp_session"]
-    forged = httpx.Client(base_url=local_server.url, cookies={"kp_session": token[:-2] + "xx"})
+    flipped = token[:-1] + ("y" if token[-1] == "x" else "x")
+    forged = httpx.Client(base_url=local_server.url, cookies={"kp_session": flipped})
     assert forged.get("/api/keys").status_code == 401
     assert httpx.get(f"{local_server.url}/api/session").status_code == 401
 
