@@ -23,13 +23,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_until_healthy(url: str, process: subprocess.Popen, log_path: Path, timeout: float = 30) -> None:
+def wait_until_healthy(url: str, process: subprocess.Popen, log_path: Path, timeout: float = 30,
+                       request_timeout: float = 1) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}:\n{log_path.read_text()}")
         try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+            if httpx.get(f"{url}/healthz", timeout=request_timeout).status_code == 200:
                 return
         except httpx.HTTPError:
             pass

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from support import ADMIN_TOKEN, admin_client, free_port, make_key
+from support import ADMIN_TOKEN, admin_client, free_port, make_key, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 WRANGLER = ROOT / "node_modules" / "wrangler" / "bin" / "wrangler.js"
@@ -72,18 +72,8 @@ class WranglerDev:
             start_new_session=True,  # its own process group: stopped as a whole, by id
         )
         log.close()
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"wrangler dev exited with {self.process.returncode}")
-            if "Ready on" in self.log():
-                try:  # the first request also starts Pyodide (a few seconds)
-                    if httpx.get(f"{self.url}/healthz", timeout=60).status_code == 200:
-                        return
-                except httpx.HTTPError:
-                    pass
-            time.sleep(0.2)
-        raise RuntimeError(f"wrangler dev not ready after {START_TIMEOUT_S}s")
+        # the first request also starts Pyodide (a few seconds)
+        wait_until_healthy(self.url, self.process, self.log_path, START_TIMEOUT_S, request_timeout=60)
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
