@@ -44,12 +44,6 @@ class Request:
     session_user: str | None = None
     csrf_failed: bool = False
 
-    @classmethod
-    def fake(cls, target: str, method: str = "GET", body: Any = None, headers: dict | None = None) -> "Request":
-        path, _, qs = target.partition("?")
-        raw = body if isinstance(body, bytes) else (json.dumps(body).encode() if body is not None else b"")
-        return cls(method=method, path=path, query_string=qs, headers={k.lower(): v for k, v in (headers or {}).items()}, body=raw)
-
     @property
     def query(self) -> dict[str, str]:
         """First value of each query parameter."""
@@ -106,13 +100,6 @@ class Response:
             status,
             headers,
         )
-
-    def header(self, name: str) -> str | None:
-        name = name.lower()
-        for key, value in self.headers:
-            if key.lower() == name:
-                return value
-        return None
 
 
 def error_type(status: int) -> str:

@@ -1,4 +1,4 @@
-from keypool.core.keys import is_key, mask_key, parse_keys
+from keypool.core.keys import mask_key, parse_keys
 
 A = "sk-" + "a" * 48
 B = "sk-" + "b" * 48
@@ -32,13 +32,6 @@ def test_full_width_separators_from_chinese_input():
 
 def test_quoted_keys_are_unwrapped():
     assert parse_keys(f'"{A}", \'{B}\'').keys == [A, B]
-
-
-def test_is_key():
-    assert is_key(A)
-    assert not is_key("sk-abc")
-    assert not is_key(A + " ")
-    assert not is_key("pk-" + "a" * 48)
 
 
 def test_mask_hides_the_middle():

@@ -47,10 +47,6 @@ def parse_keys(text: str) -> ParsedKeys:
     return parsed
 
 
-def is_key(text: str) -> bool:
-    return bool(KEY_PATTERN.fullmatch(text))
-
-
 def mask_key(key: str) -> str:
     """Enough to recognise a key, never enough to use it."""
     if len(key) <= 12:
