@@ -138,6 +138,8 @@ def routes(services: Services, runner: JobRunner) -> list[Route]:
             ids = [int(i) for i in query["ids"].split(",") if i.strip()] if query.get("ids") else None
         except ValueError:
             raise HTTPError(400, "ids must be comma-separated integers; limit and after integers") from None
+        if limit < 1 or after < 0:
+            raise HTTPError(400, "limit must be at least 1 and after at least 0")
         if ids is None:
             ids = [i for i in await store.keys.ids(filter_from_query(query)) if i > after]
         if len(ids) > limit:

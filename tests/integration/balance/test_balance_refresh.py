@@ -166,6 +166,8 @@ def test_client_side_checking(api, sf):
     paged = api.get("/api/keys/check-targets", params={"limit": 3}).json()
     assert len(paged["items"]) == 3 and paged["next_after"] == ids[keys[2]]
     assert len(api.get("/api/keys/check-targets", params={"after": paged["next_after"]}).json()["items"]) == 1
+    for bad in ({"limit": 0}, {"limit": -2}, {"after": -1}):
+        assert api.get("/api/keys/check-targets", params=bad).status_code == 400
 
     # What a browser got from SiliconFlow, raw (here: from the fake, like a browser would).
     sf.set_key(keys[0], "ok", balance="13.9876")
