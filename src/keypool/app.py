@@ -6,7 +6,7 @@ import logging
 
 from .auth import AdminSessions
 from .clients import ClientGate
-from .handlers import client_keys, health, keys, logs, pages, proxy, session
+from .handlers import audit, client_keys, health, keys, logs, pages, proxy, session
 from .handlers import jobs as jobs_api
 from .handlers import stats as stats_api
 from .handlers import settings as settings_api
@@ -31,7 +31,7 @@ class App:
         self.recorder = RequestRecorder(services.store, services.settings.log_flush_delay_s)
         self.proxy = proxy.Proxy(services, self.pool, self.gate, self.recorder)
         self.jobs = JobRunner(services, on_change=self.pool.invalidate)
-        self.sessions = AdminSessions(services.settings, services.clock)
+        self.sessions = AdminSessions(services.settings, services.clock, services.audit)
         self.router = Router([
             *health.routes(),
             *session.routes(self.sessions),
@@ -42,6 +42,7 @@ class App:
             *logs.routes(services),
             *settings_api.routes(services, self.pool),
             *stats_api.routes(services),
+            *audit.routes(services),
             *pages.routes(services),
         ])
 

@@ -7,6 +7,7 @@ import hmac
 from collections import deque
 
 from .core.sessions import COOKIE, TTL_S, cookie_value, csrf_token, make_session, session_user, signing_key
+from .audit import AuditTrail
 from .http import HTTPError, Request, Response
 from .ports import Clock
 from .settings import Settings
@@ -22,7 +23,12 @@ def _same(given: str | None, expected: str | None) -> bool:
 
 
 def is_admin(request: Request, settings: Settings) -> bool:
-    return request.session_user is not None or _same(request.bearer_token(), settings.admin_token)
+    if request.session_user is not None:
+        return True
+    if _same(request.bearer_token(), settings.admin_token):
+        request.principal = "token"
+        return True
+    return False
 
 
 def require_admin(request: Request, settings: Settings) -> None:
@@ -41,9 +47,10 @@ class AdminSessions:
     """Login, logout and the per-request session check. Failed logins are
     throttled per client address (per process; per isolate in the Worker)."""
 
-    def __init__(self, settings: Settings, clock: Clock):
+    def __init__(self, settings: Settings, clock: Clock, audit: AuditTrail):
         self.settings = settings
         self.clock = clock
+        self.audit = audit
         self.key = signing_key(settings.session_secret, settings.admin_password) if settings.admin_password else None
         self._failures: dict[str, deque[float]] = {}
 
@@ -89,13 +96,17 @@ class AdminSessions:
         right_password = _same(password, self.settings.admin_password)
         if not (right_user and right_password):
             self._failures.setdefault(address, deque()).append(now)
+            await self.audit.record(request, "login.failed")
             raise HTTPError(401, "wrong username or password", code="invalid_credentials")
         self._failures.pop(address, None)
         token = make_session(self.key, username, now)
+        await self.audit.record(request, "login", actor=username)
         return Response.json({"username": username, "csrf_token": csrf_token(self.key, token)},
                              headers=[self._cookie(request, token, TTL_S), ("cache-control", "no-store")])
 
     async def logout(self, request: Request) -> Response:
+        if request.session_user is not None:
+            await self.audit.record(request, "logout")
         return Response.json({"ok": True}, headers=[self._cookie(request, "", 0)])
 
     async def current(self, request: Request) -> Response:

@@ -43,6 +43,8 @@ class Request:
     # Set by the app from the admin session cookie (see auth.AdminSessions).
     session_user: str | None = None
     csrf_failed: bool = False
+    # Who else is calling, for the audit trail: "token" (the bearer ADMIN_TOKEN).
+    principal: str | None = None
 
     @property
     def query(self) -> dict[str, str]:

@@ -254,7 +254,8 @@ class JobRunner:
         older_than = now - pool["log_retention_days"] * 86400
         await self.store.logs.prune(older_than, pool["log_max_rows"])
         await self.store.db.batch([KeyStore.prune_blocks_statement(now),
-                                   self.store.stats.prune_key_history_statement(older_than)])
+                                   self.store.stats.prune_key_history_statement(older_than),
+                                   *self.store.audit.prune_statements(older_than, pool["log_max_rows"])])
         await self.store.config.put_many({PRUNED_AT: now})
 
     # --- local server -------------------------------------------------------

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from .audit import AuditTrail
 from .ports import Assets, Clock, Upstream
 from .settings import Settings
 from .store import Store
@@ -16,3 +17,7 @@ class Services:
     upstream: Upstream
     assets: Assets
     clock: Clock
+    audit: AuditTrail = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.audit = AuditTrail(self.store, self.clock)

@@ -11,7 +11,7 @@ from support import LocalServerProcess, admin_client
 DAY = 86400
 
 
-def test_the_tick_prunes_logs_by_age_and_by_row_count(tmp_path, fake_siliconflow):
+def test_the_tick_prunes_logs_and_the_audit_trail_by_age_and_by_row_count(tmp_path, fake_siliconflow):
     server = LocalServerProcess(tmp_path, env={"UPSTREAM_BASE_URL": fake_siliconflow.url}).start()
     try:
         with admin_client(server.url) as api:
@@ -25,6 +25,9 @@ def test_the_tick_prunes_logs_by_age_and_by_row_count(tmp_path, fake_siliconflow
                 conn.execute("INSERT INTO request_logs (ts, method, endpoint, status) "
                              "SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?)",
                              (json.dumps(rows),))
+                conn.execute("INSERT INTO audit_log (ts, actor, address, action) "
+                             "SELECT value, 'admin', '127.0.0.1', 'keys.import' FROM json_each(?)",
+                             (json.dumps(old + recent),))
             assert api.get("/api/logs", params={"page_size": 1}).json()["total"] == 1500
 
             assert api.post("/api/jobs/tick").status_code == 200
@@ -36,5 +39,8 @@ def test_the_tick_prunes_logs_by_age_and_by_row_count(tmp_path, fake_siliconflow
             assert oldest >= now - 30 * DAY  # nothing past the retention age
             assert newest == recent[-1]      # the row limit keeps the newest entries
             assert oldest == recent[300]
+            with sqlite3.connect(server.db_path) as conn:
+                audit = conn.execute("SELECT min(ts), max(ts), count(*) FROM audit_log").fetchone()
+            assert audit == (recent[300], recent[-1], 1000)  # the same rules for the audit trail
     finally:
         server.stop()

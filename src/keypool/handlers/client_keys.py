@@ -59,6 +59,7 @@ def routes(services: Services, gate: ClientGate) -> list[Route]:
         key = new_client_key()
         client_id = await store.client_keys.create(name, hash_client_key(key), hint(key), int(clock.now()), fields)
         created = await store.client_keys.get(client_id)
+        await services.audit.record(request, "client_keys.create", detail={"id": client_id, "name": name})
         return Response.json({**created, "key": key}, status=201, headers=[("cache-control", "no-store")])
 
     async def list_all(request: Request) -> Response:
@@ -73,6 +74,7 @@ def routes(services: Services, gate: ClientGate) -> list[Route]:
             raise HTTPError(404, f"no client key {client_id}")
         await store.client_keys.update(client_id, fields)
         gate.invalidate()
+        await services.audit.record(request, "client_keys.update", detail={"id": client_id, "fields": sorted(fields)})
         return Response.json(await store.client_keys.get(client_id))
 
     async def delete(request: Request) -> Response:
@@ -81,6 +83,7 @@ def routes(services: Services, gate: ClientGate) -> list[Route]:
         if not await store.client_keys.delete(client_id):
             raise HTTPError(404, f"no client key {client_id}")
         gate.invalidate()
+        await services.audit.record(request, "client_keys.delete", detail={"id": client_id})
         return Response.json({"deleted": client_id})
 
     return [

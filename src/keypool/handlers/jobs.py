@@ -86,6 +86,7 @@ def routes(services: Services, runner: JobRunner) -> list[Route]:
             raise HTTPError(400, str(exc)) from None
         if total:
             runner.start(job_id, request.defer)
+        await services.audit.record(request, "keys.check", count=total, detail={"job": job_id})
         return Response.json({"job": job_id, "total": total, "state": "running" if total else "done"})
 
     async def get_job(request: Request) -> Response:
@@ -108,6 +109,7 @@ def routes(services: Services, runner: JobRunner) -> list[Route]:
         if await store.jobs.get(job_id) is None:
             raise HTTPError(404, "no such job")
         stopped = await runner.stop(job_id)
+        await services.audit.record(request, "jobs.stop", detail={"job": job_id})
         return Response.json({"stopped": stopped, **job_view(await store.jobs.get(job_id), clock.now())})
 
     async def tick(request: Request) -> Response:

@@ -31,7 +31,7 @@ def _float(value: Any, name: str) -> float | None:
         raise HTTPError(400, f"{name} must be a number, got {value!r}") from None
 
 
-def _int_param(value: str | None, name: str, default: int, low: int, high: int) -> int:
+def int_param(value: str | None, name: str, default: int, low: int, high: int) -> int:
     if value in (None, ""):
         return default
     try:
@@ -107,6 +107,8 @@ def routes(services: Services, pool: KeyPool, gate: ClientGate) -> list[Route]:
             raise HTTPError(413, f"at most {MAX_IMPORT_KEYS} keys per import; split the list")
         added = await store.keys.add(parsed.keys, int(clock.now()))
         pool.invalidate()
+        await services.audit.record(request, "keys.import", count=added, detail={
+            "duplicates": parsed.duplicates + len(parsed.keys) - added, "invalid": parsed.invalid})
         return Response.json({
             "added": added,
             "duplicates": parsed.duplicates + len(parsed.keys) - added,
@@ -124,8 +126,8 @@ def routes(services: Services, pool: KeyPool, gate: ClientGate) -> list[Route]:
         order = query.get("order") or "desc"
         if order not in ("asc", "desc"):
             raise HTTPError(400, "order must be asc or desc")
-        page = _int_param(query.get("page"), "page", 1, 1, 10_000_000)
-        page_size = _int_param(query.get("page_size"), "page_size", 50, 1, MAX_PAGE_SIZE)
+        page = int_param(query.get("page"), "page", 1, 1, 10_000_000)
+        page_size = int_param(query.get("page_size"), "page_size", 50, 1, MAX_PAGE_SIZE)
         total = await store.keys.count(key_filter)
         rows = await store.keys.page(key_filter, sort, order == "desc", page_size, (page - 1) * page_size)
         return Response.json({
@@ -150,6 +152,7 @@ def routes(services: Services, pool: KeyPool, gate: ClientGate) -> list[Route]:
             else:
                 changed = await store.keys.set_enabled(key_filter, action == "enable")
             pool.invalidate()
+            await services.audit.record(request, f"keys.{action}", count=changed)
             return Response.json({"changed": changed})
         return handler
 
@@ -164,6 +167,7 @@ def routes(services: Services, pool: KeyPool, gate: ClientGate) -> list[Route]:
         except ValueError as exc:
             raise HTTPError(400, str(exc)) from None
         rows = await store.keys.export_rows(filter_from_query(query))
+        await services.audit.record(request, "keys.export", count=len(rows), detail={"format": fmt})
         headers = [("cache-control", "no-store")]
         if query.get("download") in ("1", "true"):
             headers.append(("content-disposition", 'attachment; filename="siliconflow-keys.txt"'))

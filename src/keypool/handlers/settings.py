@@ -30,6 +30,7 @@ def routes(services: Services, pool: KeyPool) -> list[Route]:
             raise HTTPError(400, str(exc)) from None
         await store.config.put_many(values)
         pool.invalidate()
+        await services.audit.record(request, "settings.update", count=len(values), detail={"names": sorted(values)})
         return Response.json(await current())
 
     return [

@@ -8,6 +8,7 @@ whole id or key list as one JSON text parameter and expand it with
 from __future__ import annotations
 
 from ..ports import Database
+from .audit import AuditStore
 from .client_keys import ClientKeyStore
 from .config import ConfigStore
 from .jobs import JobStore
@@ -25,6 +26,7 @@ class Store:
         self.logs = LogStore(db)
         self.jobs = JobStore(db)
         self.stats = StatsStore(db)
+        self.audit = AuditStore(db)
 
 
 __all__ = ["Store", "KeyFilter"]
