@@ -104,6 +104,10 @@ class AdminSessions:
         return Response.json({"username": username, "csrf_token": csrf_token(self.key, token)},
                              headers=[self._cookie(request, token, TTL_S), ("cache-control", "no-store")])
 
+    async def info(self, request: Request) -> Response:
+        """What the sign-in page needs before anyone signs in: whether sign-in is on at all."""
+        return Response.json({"enabled": self.key is not None}, headers=[("cache-control", "no-store")])
+
     async def logout(self, request: Request) -> Response:
         if request.session_user is not None:
             await self.audit.record(request, "logout")

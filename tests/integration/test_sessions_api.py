@@ -70,6 +70,11 @@ def test_the_session_cookie_is_no_key_for_v1(api, fake, local_server):
     assert fake.calls["total"] == 0
 
 
+def test_the_sign_in_page_can_ask_whether_sign_in_is_on(api, local_server):
+    response = httpx.get(f"{local_server.url}/api/login")
+    assert response.status_code == 200 and response.json() == {"enabled": True}
+
+
 def test_bad_login_bodies_are_400(api, local_server):
     for body in ({"username": "admin"}, {"username": 1, "password": 2}, []):
         assert httpx.post(f"{local_server.url}/api/login", json=body).status_code == 400

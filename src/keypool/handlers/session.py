@@ -1,4 +1,4 @@
-"""Admin sign-in: POST /api/login, POST /api/logout, GET /api/session."""
+"""Admin sign-in: GET/POST /api/login, POST /api/logout, GET /api/session."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from ..routing import Route
 
 def routes(sessions: AdminSessions) -> list[Route]:
     return [
+        Route("/api/login", sessions.info, ("GET",)),
         Route("/api/login", sessions.login, ("POST",)),
         Route("/api/logout", sessions.logout, ("POST",)),
         Route("/api/session", sessions.current, ("GET",)),
