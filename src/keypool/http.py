@@ -40,11 +40,15 @@ class Request:
     # Lets handlers finish work after the response (ctx.waitUntil / a task).
     defer: Callable[[Awaitable[Any]], None] = _run_now
     path_params: dict[str, Any] = field(default_factory=dict)
-    # Set by the app from the admin session cookie (see auth.AdminSessions).
+    # Set by the app from the admin session cookie (see auth.Auth).
     session_user: str | None = None
     csrf_failed: bool = False
-    # Who else is calling, for the audit trail: "token" (the bearer ADMIN_TOKEN).
+    # Who else is calling, for the audit trail: "token" (the bearer ADMIN_TOKEN), "guest".
     principal: str | None = None
+    # The admin session behind session_user (see auth.Auth), for sign-out.
+    session: Any = None
+    # The address is outside admin_ip_allowlist: no admin credential counts.
+    admin_blocked: bool = False
 
     @property
     def query(self) -> dict[str, str]:
@@ -56,9 +60,12 @@ class Request:
             raise HTTPError(400, "request body must be JSON")
         try:
             data = json.loads(self.body)
+            text = _is_text(data)
         except (ValueError, UnicodeDecodeError) as exc:
             raise HTTPError(400, f"request body is not valid JSON: {exc}") from None
-        if not _is_text(data):
+        except RecursionError:
+            raise HTTPError(400, "request body is nested too deeply") from None
+        if not text:
             raise HTTPError(400, "request body contains an unpaired UTF-16 surrogate (\\ud800-\\udfff)")
         return data
 

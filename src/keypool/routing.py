@@ -12,7 +12,8 @@ from .http import HTTPError, Request, Response
 Handler = Callable[[Request], Awaitable[Response]]
 
 _PARAM = re.compile(r"\{(\w+)(?::(int|path))?\}")
-_CONVERTERS = {None: (r"[^/]+", str), "int": (r"[0-9]+", int), "path": (r".*", str)}
+# An id beyond SQLite's 64-bit integers names nothing: at most 18 digits, so it never reaches SQL.
+_CONVERTERS = {None: (r"[^/]+", str), "int": (r"[0-9]{1,18}", int), "path": (r".*", str)}
 
 
 class Match(Enum):

@@ -15,48 +15,22 @@ from ..routing import Route
 from ..services import Services
 from ..store import KeyFilter
 from ..store.keys import SORT_SQL, STATUS_SQL
+from .params import choice_param, int_param, json_ids, number_param, text_param
 
 MAX_PAGE_SIZE = 1000
 MAX_IMPORT_KEYS = 200_000
 
 
-def _float(value: Any, name: str) -> float | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, bool):
-        raise HTTPError(400, f"{name} must be a number")
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise HTTPError(400, f"{name} must be a number, got {value!r}") from None
-
-
-def int_param(value: str | None, name: str, default: int, low: int, high: int) -> int:
-    if value in (None, ""):
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise HTTPError(400, f"{name} must be an integer, got {value!r}") from None
-    if not low <= number <= high:
-        raise HTTPError(400, f"{name} must be between {low} and {high}")
-    return number
-
-
 def _status(value: Any) -> str | None:
-    if value in (None, "", "all"):
-        return None
-    if value not in STATUS_SQL:
-        raise HTTPError(400, f"status must be one of all, {', '.join(STATUS_SQL)}")
-    return value
+    return choice_param(value, "status", ("all", *STATUS_SQL), empty=(None, "", "all"))
 
 
 def filter_from_query(query: dict[str, str]) -> KeyFilter:
     return KeyFilter(
         status=_status(query.get("status")),
-        q=(query.get("q") or "").strip() or None,
-        min_balance=_float(query.get("min_balance"), "min_balance"),
-        max_balance=_float(query.get("max_balance"), "max_balance"),
+        q=text_param(query.get("q"), "q"),
+        min_balance=number_param(query.get("min_balance"), "min_balance"),
+        max_balance=number_param(query.get("max_balance"), "max_balance"),
     )
 
 
@@ -65,15 +39,12 @@ def filter_from_body(body: dict[str, Any]) -> KeyFilter:
     `zero_balance`), or `{"all": true}`. An empty body selects nothing: a
     bulk action on every key must be asked for explicitly."""
     ids = body.get("ids")
-    if ids is not None:
-        if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
-            raise HTTPError(400, "ids must be a list of integers")
     key_filter = KeyFilter(
-        ids=ids,
+        ids=json_ids(ids) if ids is not None else None,
         status=_status(body.get("status")),
-        q=(body.get("q") or "").strip() or None if isinstance(body.get("q"), (str, type(None))) else None,
-        min_balance=_float(body.get("min_balance"), "min_balance"),
-        max_balance=_float(body.get("max_balance"), "max_balance"),
+        q=text_param(body.get("q"), "q"),
+        min_balance=number_param(body.get("min_balance"), "min_balance"),
+        max_balance=number_param(body.get("max_balance"), "max_balance"),
     )
     if body.get("zero_balance"):
         key_filter.max_balance = 0.0 if key_filter.max_balance is None else min(key_filter.max_balance, 0.0)
