@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from typing import Any, Awaitable
 from urllib.parse import unquote, urlsplit
 
@@ -15,8 +16,10 @@ from pyodide.ffi import create_proxy, jsnull
 from workers import WorkerEntrypoint
 
 from keypool.adapters.d1 import D1Database
+from keypool.adapters.edge_resolver import EdgeResolver
 from keypool.adapters.js_fetch import JsFetchUpstream, client_signal, request_defer
 from keypool.adapters.kv_assets import KVAssets
+from keypool.adapters.webcrypto_kdf import WebCryptoKeyDerivation
 from keypool.app import App, create_app
 from keypool.http import Request, Response
 from keypool.settings import Settings
@@ -24,7 +27,7 @@ from keypool.settings import Settings
 log = logging.getLogger("keypool.worker")
 
 ENV_VARS = ("ADMIN_USERNAME", "ADMIN_PASSWORD", "ADMIN_TOKEN", "SESSION_SECRET",
-            "UPSTREAM_BASE_URL", "BASE_URL", "MAX_BODY_BYTES")
+            "UPSTREAM_BASE_URL", "BASE_URL", "MAX_BODY_BYTES", "ALLOW_PRIVATE_WEBHOOKS")
 _NULL_BODY_STATUSES = (101, 204, 205, 304)
 
 _built: tuple[App, Settings] | None = None
@@ -48,11 +51,16 @@ def _app(env: Any) -> tuple[App, Settings]:
         settings = Settings.from_env({
             name: value for name in ENV_VARS if (value := _env_value(env, name)) is not None
         })
+        if problem := settings.token_problem():
+            # Refused, not fatal: the proxy keeps serving; the admin API says why it is locked.
+            log.error("%s; the admin token is refused until then", problem)
+            settings = replace(settings, admin_token=None, admin_token_refused=problem)
         db = getattr(env, "DB", None)
         if db is None or db is jsnull:
             raise RuntimeError("the D1 binding DB is missing (see wrangler.toml)")
         app = create_app(settings, D1Database(db), JsFetchUpstream(),
-                         KVAssets(getattr(env, "STATIC_CONTENT", None)), JsClock())
+                         KVAssets(getattr(env, "STATIC_CONTENT", None)), JsClock(),
+                         WebCryptoKeyDerivation(), EdgeResolver())
         _built = (app, settings)
     return _built
 

@@ -32,6 +32,11 @@ def _parser() -> argparse.ArgumentParser:
     refresh = commands.add_parser("refresh", help="run the scheduled tick once: a chunk of each running "
                                   "check job, else re-check the keys checked longest ago; prune logs; alerts")
     refresh.add_argument("--db", default=DEFAULT_DB)
+
+    reset = commands.add_parser("reset-password", help="set a new admin password (generated and printed, or "
+                                "read from stdin with --stdin); it wins over ADMIN_PASSWORD and ends every session")
+    reset.add_argument("--db", default=DEFAULT_DB)
+    reset.add_argument("--stdin", action="store_true", help="read the new password from the first line of stdin")
     return parser
 
 
@@ -64,14 +69,17 @@ async def _refresh(path: str) -> None:
 
     from .adapters.aiohttp_upstream import AiohttpUpstream
     from .adapters.file_assets import FileAssets
+    from .adapters.hashlib_kdf import HashlibKeyDerivation
     from .adapters.system_clock import SystemClock
+    from .adapters.system_resolver import SystemResolver
     from .app import create_app
     from .server import STATIC_DIR, open_database
 
     db = await open_database(path)
     upstream = AiohttpUpstream()
     try:
-        app = create_app(Settings.from_env(os.environ), db, upstream, FileAssets(STATIC_DIR), SystemClock())
+        app = create_app(Settings.from_env(os.environ), db, upstream, FileAssets(STATIC_DIR), SystemClock(),
+                         HashlibKeyDerivation(), SystemResolver())
         app.jobs.limited = False  # no Worker subrequest budget here
         summary = await app.scheduled()
     finally:
@@ -80,15 +88,41 @@ async def _refresh(path: str) -> None:
     print(json.dumps(summary))
 
 
+async def _reset_password(path: str, from_stdin: bool) -> int:
+    import time
+
+    from .adapters.hashlib_kdf import HashlibKeyDerivation
+    from .auth import reset_password
+    from .server import open_database
+    from .store import Store
+
+    given = sys.stdin.readline().rstrip("\r\n") if from_stdin else None
+    db = await open_database(path)
+    try:
+        password = await reset_password(Store(db), HashlibKeyDerivation(), time.time(), given)
+    except ValueError as exc:
+        print(f"keypool: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        db.close()
+    print("new admin password set; every session has ended" if given else f"new admin password: {password}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "serve":
         from .server import run
 
-        settings = Settings.from_env(os.environ)
-        if not settings.admin_token and not settings.admin_password:
-            logging.warning("neither ADMIN_TOKEN nor ADMIN_PASSWORD is set: the admin API stays locked")
+        try:
+            settings = Settings.from_env(os.environ)
+        except ValueError as exc:
+            print(f"keypool: {exc}", file=sys.stderr)
+            return 2
+        if problem := settings.token_problem():
+            print(f"keypool: {problem}", file=sys.stderr)
+            return 2
         run(settings, args.host, args.port, args.db)
     elif args.command == "migrate":
         asyncio.run(_migrate(args.db))
@@ -96,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(_import(args.db, args.file))
     elif args.command == "refresh":
         asyncio.run(_refresh(args.db))
+    elif args.command == "reset-password":
+        return asyncio.run(_reset_password(args.db, args.stdin))
     return 0
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import re
 
-from .auth import AdminSessions
+from .auth import Auth
 from .clients import ClientGate
 from .handlers import audit, client_keys, health, keys, logs, pages, proxy, session
 from .handlers import jobs as jobs_api
@@ -14,13 +15,24 @@ from .pool import KeyPool
 from .recorder import RequestRecorder
 from .http import HTTPError, Request, Response
 from .jobs import JobRunner
-from .ports import Assets, Clock, Database, Upstream
+from .ports import Assets, Clock, Database, KeyDerivation, Resolver, Upstream
 from .routing import Router
 from .services import Services
 from .settings import Settings
 from .store import Store
 
 log = logging.getLogger("keypool")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# On every answer (pages add their Content-Security-Policy themselves).
+SECURITY_HEADERS = (("x-content-type-options", "nosniff"), ("referrer-policy", "no-referrer"))
+HSTS = ("strict-transport-security", "max-age=31536000; includeSubDomains")
+
+
+def add_security_headers(response: Response, request: Request) -> None:
+    present = {name.lower() for name, _ in response.headers}
+    for name, value in (*SECURITY_HEADERS, *([HSTS] if request.scheme == "https" else [])):
+        if name not in present:
+            response.headers.append((name, value))
 
 
 class App:
@@ -31,10 +43,10 @@ class App:
         self.recorder = RequestRecorder(services.store, services.settings.log_flush_delay_s)
         self.proxy = proxy.Proxy(services, self.pool, self.gate, self.recorder)
         self.jobs = JobRunner(services, on_change=self.pool.invalidate)
-        self.sessions = AdminSessions(services.settings, services.clock, services.audit)
+        self.auth = Auth(services.settings, services.store, services.clock, services.audit, services.kdf)
         self.router = Router([
             *health.routes(),
-            *session.routes(self.sessions),
+            *session.routes(self.auth),
             *proxy.routes(self.proxy),
             *jobs_api.routes(services, self.jobs),
             *keys.routes(services, self.pool, self.gate),
@@ -48,11 +60,7 @@ class App:
 
     async def handle(self, request: Request) -> Response:
         try:
-            if len(request.body) > self.services.settings.max_body_bytes:
-                raise HTTPError(413, f"request body exceeds {self.services.settings.max_body_bytes} bytes")
-            if request.path.startswith("/api/"):  # never on /v1: bearer client keys only there
-                self.sessions.authenticate(request)
-            response = await self.router(request)
+            response = await self._route(request)
         except HTTPError as exc:
             response = exc.to_response()
         except Exception as exc:  # a bug or a database failure: say so without leaking details
@@ -60,13 +68,34 @@ class App:
             response = Response.error(500, f"internal error ({type(exc).__name__}); see the server log")
         if request.method == "HEAD":
             response.body = b""
+        add_security_headers(response, request)
         return response
+
+    async def _route(self, request: Request) -> Response:
+        if len(request.body) > self.services.settings.max_body_bytes:
+            raise HTTPError(413, f"request body exceeds {self.services.settings.max_body_bytes} bytes")
+        if _CONTROL.search(request.path):
+            raise HTTPError(400, "the path contains control characters")
+        if not request.path.startswith("/api/"):  # never on /v1: bearer client keys only there
+            return await self.router(request)
+        if wait := self.auth.bearer_wait(request):
+            raise HTTPError(429, "too many wrong tokens from this address; try again later", code="token_throttled",
+                            headers=[("retry-after", str(int(wait) + 1))])
+        await self.auth.authenticate(request)
+        try:
+            return await self.router(request)
+        except HTTPError as exc:
+            if exc.code == "invalid_admin_token" and request.bearer_token() is not None:
+                self.auth.bearer_failed(request)  # a wrong ADMIN_TOKEN, not a missing one
+            raise
 
     async def scheduled(self) -> dict:
         """The cron tick (Worker), the local periodic task and `python -m keypool refresh`."""
         return await self.jobs.tick()
 
 
-def create_app(settings: Settings, db: Database, upstream: Upstream, assets: Assets, clock: Clock) -> App:
-    return App(Services(settings=settings, store=Store(db), upstream=upstream, assets=assets, clock=clock))
+def create_app(settings: Settings, db: Database, upstream: Upstream, assets: Assets, clock: Clock,
+               kdf: KeyDerivation, resolver: Resolver) -> App:
+    return App(Services(settings=settings, store=Store(db), upstream=upstream, assets=assets, clock=clock,
+                        kdf=kdf, resolver=resolver))
 

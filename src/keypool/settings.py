@@ -6,7 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from .core.addresses import parse_networks
+
 DEFAULT_UPSTREAM = "https://api.siliconflow.cn"
+MIN_TOKEN_LENGTH = 16
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -19,6 +22,15 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ValueError(f"{name} must be an integer, got {raw!r}") from None
 
 
+def _networks(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    values = tuple(v.strip() for v in (env.get(name) or "").split(",") if v.strip())
+    try:
+        parse_networks(values)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+    return values
+
+
 @dataclass(frozen=True)
 class Settings:
     admin_username: str = "admin"
@@ -27,6 +39,12 @@ class Settings:
     session_secret: str | None = None
     upstream_base_url: str = DEFAULT_UPSTREAM
     max_body_bytes: int = 32 * 1024 * 1024
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto the local server believes (CIDRs; none by default).
+    trusted_proxies: tuple[str, ...] = ()
+    # Alert webhooks may target loopback, private and link-local addresses (off: no SSRF into the LAN).
+    allow_private_webhooks: bool = False
+    # Why a set ADMIN_TOKEN was refused (the Worker runs on without it), for the 401 message.
+    admin_token_refused: str | None = None
     # Seconds the request log waits to group writes (0: each Worker invocation writes its own).
     log_flush_delay_s: float = 0.0
     extra: dict[str, str] = field(default_factory=dict)
@@ -41,7 +59,16 @@ class Settings:
             session_secret=env.get("SESSION_SECRET") or None,
             upstream_base_url=base.rstrip("/"),
             max_body_bytes=_int(env, "MAX_BODY_BYTES", cls.max_body_bytes),
+            trusted_proxies=_networks(env, "TRUSTED_PROXIES"),
+            allow_private_webhooks=(env.get("ALLOW_PRIVATE_WEBHOOKS") or "").lower() in ("1", "true", "yes"),
         )
+
+    def token_problem(self) -> str | None:
+        """Why ADMIN_TOKEN is refused, or None."""
+        if self.admin_token and len(self.admin_token) < MIN_TOKEN_LENGTH:
+            return (f"ADMIN_TOKEN must have at least {MIN_TOKEN_LENGTH} characters; generate one with "
+                    "`python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`")
+        return None
 
 
 # Pool settings: name -> (default, type, minimum, maximum or allowed values).

@@ -14,6 +14,7 @@ from .config import ConfigStore
 from .jobs import JobStore
 from .keys import KeyFilter, KeyStore
 from .logs import LogStore
+from .secrets import SecretStore
 from .stats import StatsStore
 
 
@@ -27,6 +28,7 @@ class Store:
         self.jobs = JobStore(db)
         self.stats = StatsStore(db)
         self.audit = AuditStore(db)
+        self.secrets = SecretStore(db)
 
 
 __all__ = ["Store", "KeyFilter"]
