@@ -52,7 +52,7 @@ class App:
             *keys.routes(services, self.pool, self.gate),
             *client_keys.routes(services, self.gate),
             *logs.routes(services),
-            *settings_api.routes(services, self.pool),
+            *settings_api.routes(services, self.pool, self.auth, self.jobs.alerts),
             *stats_api.routes(services),
             *audit.routes(services),
             *pages.routes(services),

@@ -102,13 +102,13 @@ class Response:
 
     @classmethod
     def error(cls, status: int, message: str, type_: str | None = None, code: str | None = None,
-              headers: list[tuple[str, str]] | None = None) -> "Response":
-        """OpenAI's error shape, used for every error the pool itself answers."""
-        return cls.json(
-            {"error": {"message": message, "type": type_ or error_type(status), "code": code}},
-            status,
-            headers,
-        )
+              headers: list[tuple[str, str]] | None = None, param: str | None = None) -> "Response":
+        """OpenAI's error shape, used for every error the pool itself answers;
+        `param` names the field at fault, where there is one."""
+        error = {"message": message, "type": type_ or error_type(status), "code": code}
+        if param is not None:
+            error["param"] = param
+        return cls.json({"error": error}, status, headers)
 
 
 def error_type(status: int) -> str:
@@ -127,12 +127,13 @@ class HTTPError(Exception):
     """Raised by handlers for a clean 4xx/5xx with a message."""
 
     def __init__(self, status: int, message: str, code: str | None = None,
-                 headers: list[tuple[str, str]] | None = None):
+                 headers: list[tuple[str, str]] | None = None, param: str | None = None):
         super().__init__(message)
         self.status = status
         self.message = message
         self.code = code
         self.headers = headers or []
+        self.param = param
 
     def to_response(self) -> Response:
-        return Response.error(self.status, self.message, code=self.code, headers=self.headers)
+        return Response.error(self.status, self.message, code=self.code, headers=self.headers, param=self.param)

@@ -3,6 +3,7 @@ process env), and pool settings the admin edits at run time (config table)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -97,7 +98,10 @@ POOL_SETTINGS: dict[str, tuple[Any, type, Any, Any]] = {
     "alert_webhook_url": ("", str, None, None),
     "alert_min_total_balance": (0.0, float, 0.0, 1e12),  # 0: no alert
     "alert_min_valid_keys": (0, int, 0, 10_000_000),     # 0: no alert
+    # Admin sign-in and the admin API only from these addresses (CIDRs; empty: any address).
+    "admin_ip_allowlist": ([], list, None, None),
 }
+NETWORK_LISTS = ("admin_ip_allowlist",)
 
 
 def pool_defaults() -> dict[str, Any]:
@@ -105,36 +109,52 @@ def pool_defaults() -> dict[str, Any]:
 
 
 def validate_pool_settings(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Checked copy of a settings update; raises ValueError with a message."""
+    """Checked copy of a settings update; raises SettingError naming the setting."""
     clean: dict[str, Any] = {}
     for name, value in values.items():
         if name not in POOL_SETTINGS:
-            raise ValueError(f"unknown setting {name!r}")
-        default, kind, low, high = POOL_SETTINGS[name]
-        if kind is int:
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise ValueError(f"{name} must be an integer")
-            if value < low or value > high:
-                raise ValueError(f"{name} must be between {low} and {high}")
-        elif kind is float:
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ValueError(f"{name} must be a number")
-            if not low <= value <= high:
-                raise ValueError(f"{name} must be between {low:g} and {high:g}")
-            value = float(value)
-        elif kind is bool:
-            if not isinstance(value, bool):
-                raise ValueError(f"{name} must be true or false")
-        elif kind is str and high is None:
-            if not isinstance(value, str) or len(value) > 2000:
-                raise ValueError(f"{name} must be text of at most 2000 characters")
-            if name.endswith("_url") and value and not value.startswith(("http://", "https://")):
-                raise ValueError(f"{name} must be an http:// or https:// URL, or empty")
-        elif kind is str:
-            if value not in high:
-                raise ValueError(f"{name} must be one of {', '.join(high)}")
-        elif kind is list:
-            if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-                raise ValueError(f"{name} must be a list of non-empty strings")
-        clean[name] = value
+            raise SettingError(name, f"unknown setting {name!r}")
+        clean[name] = _checked(name, value)
     return clean
+
+
+class SettingError(ValueError):
+    def __init__(self, name: str, message: str):
+        super().__init__(message)
+        self.name = name
+
+
+def _checked(name: str, value: Any) -> Any:
+    default, kind, low, high = POOL_SETTINGS[name]
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise SettingError(name, f"{name} must be an integer")
+        if value < low or value > high:
+            raise SettingError(name, f"{name} must be between {low} and {high}")
+    elif kind is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise SettingError(name, f"{name} must be a number")
+        if not low <= value <= high:
+            raise SettingError(name, f"{name} must be between {low:g} and {high:g}")
+        value = float(value)
+    elif kind is bool:
+        if not isinstance(value, bool):
+            raise SettingError(name, f"{name} must be true or false")
+    elif kind is str and high is None:
+        if not isinstance(value, str) or len(value) > 2000:
+            raise SettingError(name, f"{name} must be text of at most 2000 characters")
+        if name.endswith("_url") and value and not value.startswith(("http://", "https://")):
+            raise SettingError(name, f"{name} must be an http:// or https:// URL, or empty")
+    elif kind is str:
+        if value not in high:
+            raise SettingError(name, f"{name} must be one of {', '.join(high)}")
+    elif kind is list:
+        if (not isinstance(value, list) or len(value) > 1000
+                or not all(isinstance(v, str) and v and len(v) <= 200 for v in value)):
+            raise SettingError(name, f"{name} must be a list of non-empty strings")
+        if name in NETWORK_LISTS:
+            try:
+                parse_networks(value)
+            except ValueError as exc:
+                raise SettingError(name, f"{name}: {exc}") from None
+    return value

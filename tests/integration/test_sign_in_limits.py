@@ -191,3 +191,24 @@ def test_reset_password_from_the_command_line_ends_every_session(tmp_path):
         assert login(server.url, new).status_code == 200
     finally:
         server.stop()
+
+
+def test_the_admin_allowlist_shuts_out_other_addresses_behind_a_trusted_proxy(tmp_path):
+    server = LocalServerProcess(tmp_path, env=LOOPBACK_PROXY).start()
+    inside, outside = {"x-forwarded-for": "198.51.100.7"}, {"x-forwarded-for": "203.0.113.9"}
+    token = {"authorization": f"Bearer {ADMIN_TOKEN}"}
+    try:
+        settings = httpx.put(f"{server.url}/api/settings", json={"admin_ip_allowlist": ["198.51.100.0/24"]},
+                             headers={**token, **inside})
+        assert settings.status_code == 200, settings.text
+        refused = httpx.get(f"{server.url}/api/keys", headers={**token, **outside})
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "address_not_allowed"
+        assert login(server.url, ADMIN_PASSWORD, **outside).status_code == 403
+        assert httpx.get(f"{server.url}/api/keys", headers={**token, **inside}).status_code == 200
+        signed = login(server.url, ADMIN_PASSWORD, **inside)
+        assert signed.status_code == 200
+        cookie = {"cookie": signed.headers["set-cookie"].split(";")[0]}
+        assert httpx.get(f"{server.url}/api/keys", headers={**cookie, **outside}).status_code == 403
+        assert httpx.get(f"{server.url}/healthz", headers=outside).status_code == 200
+    finally:
+        server.stop()

@@ -49,6 +49,19 @@ def client_address(peer: str, forwarded_for: str | None, trusted: Sequence[Netwo
     return str(_address(hops[0])) if hops else peer
 
 
+_LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
+_LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa")
+
+
+def private_host(host: str) -> bool:
+    """True when a URL's host is an address that is not public, or a name that is
+    local by definition. Other names need resolving to tell (see alerts.py)."""
+    name = host.strip().strip("[]").rstrip(".").lower()
+    if _address(name) is not None:
+        return not is_public(name)
+    return name in _LOCAL_NAMES or name.endswith(_LOCAL_SUFFIXES) or "." not in name
+
+
 def is_public(text: str) -> bool:
     """False for loopback, private, link-local, multicast, reserved and unspecified addresses."""
     address = _address(text)
