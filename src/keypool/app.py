@@ -7,7 +7,7 @@ import re
 
 from .auth import Auth
 from .clients import ClientGate
-from .handlers import audit, client_keys, health, keys, logs, pages, proxy, session
+from .handlers import audit, client_keys, health, keys, logs, pages, proxy, public, session
 from .handlers import jobs as jobs_api
 from .handlers import stats as stats_api
 from .handlers import settings as settings_api
@@ -55,6 +55,7 @@ class App:
             *settings_api.routes(services, self.pool, self.auth, self.jobs.alerts),
             *stats_api.routes(services),
             *audit.routes(services),
+            *public.routes(services, self.auth, self.pool),
             *pages.routes(services),
         ])
 

@@ -29,8 +29,8 @@ from urllib.parse import urlsplit
 from .audit import AuditTrail
 from .core.addresses import in_networks, parse_networks
 from .core.passwords import ITERATIONS, Verifier, decode, generate_password, new_salt, weakness
-from .core.sessions import (ADMIN_COOKIE, TTL_S, Session, cookie_name, cookie_value, csrf_token, derive_key,
-                            fingerprint, make_session, read_session, same_secret)
+from .core.sessions import (ADMIN_COOKIE, GUEST_COOKIE, GUEST_TTL_S, TTL_S, Session, cookie_name, cookie_value,
+                            csrf_token, derive_key, fingerprint, make_session, read_session, same_secret)
 from .core.throttle import Throttle
 from .http import HTTPError, Request, Response
 from .ports import Clock, KeyDerivation
@@ -43,10 +43,11 @@ STATE_TTL_S = 5.0
 MAX_CREDENTIAL = 1000
 # Names in the secrets table.
 ADMIN_PASSWORD = "admin_password"      # {"verifier": "pbkdf2_sha256$...", "source": "changed" | "generated"}
+GUEST_PASSWORD = "guest_password"      # {"verifier": "pbkdf2_sha256$..."}
 SESSION_SECRET = "session_secret"      # the local server's generated signing secret
 GENERATION = "session_generation"      # + 1 on "sign out everywhere"
 # Settings (config table) a session check needs.
-STATE_SETTINGS = ("admin_ip_allowlist",)
+STATE_SETTINGS = ("admin_ip_allowlist", "access_mode", "visitor_copy")
 # Without SESSION_SECRET (Worker), the signing key is derived from the password.
 SESSION_KEY_SALT = b"keypool-session-key"
 
@@ -94,6 +95,10 @@ class AuthState:
         return value if isinstance(value, dict) else None
 
     @property
+    def access_mode(self) -> str:
+        return self.config.get("access_mode") or "private"
+
+    @property
     def generation(self) -> int:
         value = self.secrets.get(GENERATION, "0")
         return int(value) if value.isdigit() else 0
@@ -112,6 +117,10 @@ class Credential:
         if self.verifier is not None:
             return self.verifier.encode()
         return "env:" + hmac.new(b"keypool-env-password", (self.plain or "").encode(), "sha256").hexdigest()
+
+
+def throttled(wait: float, message: str) -> HTTPError:
+    return HTTPError(429, message, code="login_throttled", headers=[("retry-after", str(int(wait) + 1))])
 
 
 async def make_verifier(kdf: KeyDerivation, password: str) -> Verifier:
@@ -154,6 +163,11 @@ class Auth:
             return Credential(verifier=verifier)
         if self.settings.admin_password:
             return Credential(plain=self.settings.admin_password)
+        return Credential(verifier=verifier) if verifier is not None else None
+
+    def guest_credential(self, state: AuthState) -> Credential | None:
+        stored = state.stored(GUEST_PASSWORD)
+        verifier = decode(stored.get("verifier", "")) if stored else None
         return Credential(verifier=verifier) if verifier is not None else None
 
     async def signing_key(self, credential: Credential | None) -> bytes | None:
@@ -203,10 +217,14 @@ class Auth:
     async def authenticate(self, request: Request) -> None:
         """Mark the request with what its credentials prove (see require_admin)."""
         cookies = request.headers.get("cookie", "")
-        token = cookie_value(cookies, cookie_name(ADMIN_COOKIE, self._secure(request))) if cookies else None
-        if token is None and request.bearer_token() is None and request.path != "/api/login":
+        secure = self._secure(request)
+        token = cookie_value(cookies, cookie_name(ADMIN_COOKIE, secure)) if cookies else None
+        guest = cookie_value(cookies, cookie_name(GUEST_COOKIE, secure)) if cookies else None
+        if token is None and guest is None and request.bearer_token() is None and request.path != "/api/login":
             return
         state = await self.state()
+        if guest is not None and await self._guest_session(guest, state) is not None:
+            request.principal = "guest"
         allowlist = state.config.get("admin_ip_allowlist") or []
         if allowlist and not in_networks(request.client_ip, parse_networks(allowlist)):
             request.admin_blocked = True
@@ -235,6 +253,18 @@ class Auth:
                 or session.sid in state.revoked):
             return None
         expected = fingerprint(key, "admin", session.user, credential.ident, state.generation)
+        return session if hmac.compare_digest(session.fingerprint, expected) else None
+
+    async def _guest_session(self, token: str, state: AuthState) -> Session | None:
+        """A guest session counts while the pool is in guest mode and the guest password is the one it was given on."""
+        credential = self.guest_credential(state)
+        key = await self.signing_key(self.admin_credential(state))
+        if state.access_mode != "guest" or credential is None or key is None:
+            return None
+        session = read_session(key, token, self.clock.now())
+        if session is None or session.role != "guest" or session.sid in state.revoked:
+            return None
+        expected = fingerprint(key, "guest", "guest", credential.ident, state.generation)
         return session if hmac.compare_digest(session.fingerprint, expected) else None
 
     def bearer_wait(self, request: Request) -> float:
@@ -290,8 +320,7 @@ class Auth:
         user = "user:" + self.settings.admin_username
         wait = max(self.login_throttle.wait_s(address, now), self.user_throttle.wait_s(user, now) if right_user else 0)
         if wait:
-            raise HTTPError(429, "too many failed sign-ins; try again later", code="login_throttled",
-                            headers=[("retry-after", str(int(wait) + 1))])
+            raise throttled(wait, "too many failed sign-ins; try again later")
         # The password is always checked, so timing does not tell which one was wrong.
         right_password = await self.check_password(password, credential)
         if not (right_user and right_password):
@@ -331,6 +360,55 @@ class Auth:
         await self.audit.record(request, "sessions.revoke_all")
         return Response.json({"ok": True}, headers=[self.cookie(request, ADMIN_COOKIE, "", 0)])
 
+    # --- guests (access_mode "guest") ----------------------------------------
+
+    async def guest_login(self, request: Request) -> Response:
+        state = await self.state()
+        credential = self.guest_credential(state)
+        key = await self.signing_key(self.admin_credential(state))
+        if state.access_mode != "guest" or credential is None:
+            raise HTTPError(403, "guest sign-in is off: the pool is not shared with a guest password",
+                            code="guest_login_disabled")
+        if key is None:
+            raise HTTPError(403, "guest sign-in needs SESSION_SECRET (or ADMIN_PASSWORD) to be set",
+                            code="guest_login_disabled")
+        password = request.json_object().get("password")
+        if not isinstance(password, str) or len(password) > MAX_CREDENTIAL:
+            raise HTTPError(400, '"password" must be a string')
+        now = self.clock.now()
+        address = "guest:" + (request.client_ip or "unknown")
+        if wait := self.login_throttle.wait_s(address, now):
+            raise throttled(wait, "too many wrong guest passwords; try again later")
+        if not await self.check_password(password, credential):
+            self.login_throttle.fail(address, now)
+            await self.audit.record(request, "guest.login_failed")
+            raise HTTPError(401, "wrong guest password", code="invalid_credentials")
+        self.login_throttle.succeed(address)
+        await self.audit.record(request, "guest.login", actor="guest")
+        fp = fingerprint(key, "guest", "guest", credential.ident, state.generation)
+        token = make_session(key, "guest", "guest", fp, now, GUEST_TTL_S)
+        return Response.json({"ok": True}, headers=[self.cookie(request, GUEST_COOKIE, token, GUEST_TTL_S),
+                                                    ("cache-control", "no-store")])
+
+    async def guest_logout(self, request: Request) -> Response:
+        return Response.json({"ok": True}, headers=[self.cookie(request, GUEST_COOKIE, "", 0)])
+
+    async def set_guest_password(self, request: Request) -> Response:
+        """`{"password": "..."}` sets the guest password (every guest session ends); null removes it."""
+        require_admin(request, self.settings)
+        password = request.json_object().get("password")
+        now = self.clock.now()
+        if password is None:
+            await self.store.secrets.delete(GUEST_PASSWORD)
+        else:
+            if (reason := weakness(password)) is not None:
+                raise HTTPError(400, reason, code="weak_password", param="password")
+            verifier = await make_verifier(self.kdf, password)
+            await self.store.secrets.put(GUEST_PASSWORD, json.dumps({"verifier": verifier.encode()}), now)
+        self.invalidate()
+        await self.audit.record(request, "guest.password", detail={"set": password is not None})
+        return Response.json({"set": password is not None})
+
     async def change_password(self, request: Request) -> Response:
         """The admin password, stored as a PBKDF2 verifier; every other session ends
         (the caller's own session, if any, goes on with a fresh cookie)."""
@@ -346,8 +424,7 @@ class Auth:
         now = self.clock.now()
         address = "addr:" + (request.client_ip or "unknown")
         if (wait := self.login_throttle.wait_s(address, now)):
-            raise HTTPError(429, "too many wrong passwords; try again later", code="login_throttled",
-                            headers=[("retry-after", str(int(wait) + 1))])
+            raise throttled(wait, "too many wrong passwords; try again later")
         if credential is not None and not await self.check_password(current, credential):
             self.login_throttle.fail(address, now)
             await self.audit.record(request, "password.change_failed")

@@ -28,9 +28,11 @@ class KeyPool:
         self._loaded_at = float("-inf")
         self._after_id = 0          # where the next window starts
         self._window_full = False   # True when the pool has more keys than one window
+        self.changes = 0
 
     def invalidate(self) -> None:
         self._loaded_at = float("-inf")
+        self.changes += 1  # lets views cached elsewhere (the public page) see that the pool changed
 
     async def refresh(self, next_window: bool = False) -> Selector:
         now = self.clock.now()

@@ -100,6 +100,10 @@ POOL_SETTINGS: dict[str, tuple[Any, type, Any, Any]] = {
     "alert_min_valid_keys": (0, int, 0, 10_000_000),     # 0: no alert
     # Admin sign-in and the admin API only from these addresses (CIDRs; empty: any address).
     "admin_ip_allowlist": ([], list, None, None),
+    # Sharing the pool: "private" (admin only), "guest" (visitors with the guest password), "open" (anyone).
+    "access_mode": ("private", str, None, ("private", "guest", "open")),
+    # Visitors may copy full keys (each copy through the API, rate-limited, audited).
+    "visitor_copy": (False, bool, None, None),
 }
 NETWORK_LISTS = ("admin_ip_allowlist",)
 

@@ -1,4 +1,15 @@
-from keypool.core.throttle import Throttle
+from keypool.core.throttle import RateWindow, Throttle
+
+
+def test_a_rate_window_allows_limit_events_per_window():
+    window = RateWindow(limit=3, window_s=60.0, max_keys=10)
+    assert [window.take("a", t) for t in (0.0, 1.0, 2.0)] == [0.0, 0.0, 0.0]
+    assert window.take("a", 3.0) == 57.0          # until the first ages out
+    assert window.take("b", 3.0) == 0.0           # per key
+    assert window.take("a", 60.5) == 0.0          # the first has aged out
+    for i in range(100):
+        window.take(f"k{i}", 100.0)
+    assert len(window._events) == 10
 
 
 def test_free_tries_then_growing_delays_counted_from_the_last_failure():

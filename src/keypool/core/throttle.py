@@ -20,6 +20,25 @@ class _Record:
     last: float
 
 
+class RateWindow:
+    """At most `limit` events per key in any `window_s`; `max_keys` keys kept (oldest dropped)."""
+
+    def __init__(self, limit: int, window_s: float = 60.0, max_keys: int = 10_000):
+        self.limit, self.window_s, self.max_keys = limit, window_s, max_keys
+        self._events: OrderedDict[str, list[float]] = OrderedDict()
+
+    def take(self, key: str, now: float) -> float:
+        """Count one event for `key` and return 0, or return the seconds until one is allowed."""
+        events = [t for t in self._events.pop(key, []) if t > now - self.window_s]
+        wait = events[0] + self.window_s - now if len(events) >= self.limit else 0.0
+        if not wait:
+            events.append(now)
+        self._events[key] = events
+        while len(self._events) > self.max_keys:
+            self._events.popitem(last=False)
+        return wait
+
+
 class Throttle:
     def __init__(self, free: int = 5, base_s: float = 1.0, cap_s: float = 900.0, forget_s: float = 3600.0,
                  max_keys: int = 10_000):
