@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 from urllib.parse import parse_qs
 
+from .core import json_body
+
 
 def _is_text(value: Any) -> bool:
     """False if a string anywhere in parsed JSON holds an unpaired surrogate
@@ -59,12 +61,10 @@ class Request:
         if not self.body:
             raise HTTPError(400, "request body must be JSON")
         try:
-            data = json.loads(self.body)
+            data = json_body.loads(self.body)
             text = _is_text(data)
         except (ValueError, UnicodeDecodeError) as exc:
             raise HTTPError(400, f"request body is not valid JSON: {exc}") from None
-        except RecursionError:
-            raise HTTPError(400, "request body is nested too deeply") from None
         if not text:
             raise HTTPError(400, "request body contains an unpaired UTF-16 surrogate (\\ud800-\\udfff)")
         return data

@@ -13,8 +13,11 @@ class FileAssets:
         self.root = root.resolve()
 
     async def get(self, path: str) -> Asset | None:
-        target = (self.root / path.lstrip("/")).resolve()
-        if self.root not in target.parents or not target.is_file():
+        try:
+            target = (self.root / path.lstrip("/")).resolve()
+            if self.root not in target.parents or not target.is_file():
+                return None
+        except (OSError, ValueError):  # a name too long, a NUL: no such file
             return None
         content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         if content_type.startswith("text/") or content_type in ("application/javascript", "application/json"):
