@@ -32,6 +32,7 @@ class App:
         self.proxy = proxy.Proxy(services, self.pool, self.gate, self.recorder)
         self.jobs = JobRunner(services, on_change=self.pool.invalidate)
         self.sessions = AdminSessions(services.settings, services.clock, services.audit)
+        self.pages = pages.Pages(services)
         self.router = Router([
             *health.routes(),
             *session.routes(self.sessions),
@@ -43,7 +44,7 @@ class App:
             *settings_api.routes(services, self.pool),
             *stats_api.routes(services),
             *audit.routes(services),
-            *pages.routes(services),
+            *self.pages.routes(),
         ])
 
     async def handle(self, request: Request) -> Response:
@@ -55,6 +56,8 @@ class App:
             response = await self.router(request)
         except HTTPError as exc:
             response = exc.to_response()
+            if exc.status == 404 and request.method in ("GET", "HEAD") and pages.is_page_path(request.path):
+                response = await self.pages.not_found(request)  # a page, translated, instead of JSON
         except Exception as exc:  # a bug or a database failure: say so without leaking details
             log.exception("unhandled error on %s %s", request.method, request.path)
             response = Response.error(500, f"internal error ({type(exc).__name__}); see the server log")

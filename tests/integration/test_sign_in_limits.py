@@ -11,7 +11,7 @@ from support import ADMIN_PASSWORD, LocalServerProcess
 def test_without_admin_password_sign_in_is_refused_and_says_how_to_enable_it(tmp_path):
     server = LocalServerProcess(tmp_path, env={"ADMIN_PASSWORD": ""}).start()
     try:
-        assert httpx.get(f"{server.url}/api/login").json() == {"enabled": False}
+        assert httpx.get(f"{server.url}/api/login").json() == {"enabled": False, "signed_in": False}
         response = httpx.post(f"{server.url}/api/login", json={"username": "admin", "password": ""})
         assert response.status_code == 403
         assert "ADMIN_PASSWORD" in response.json()["error"]["message"]
