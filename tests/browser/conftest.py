@@ -111,11 +111,11 @@ def api(local_server, fake):
 
 @pytest.fixture
 def open_page(chromium, local_server) -> Callable[..., Any]:
-    """open_page(path, locale=, viewport=, signed_in=) -> a watched Playwright page."""
+    """open_page(path, locale=, viewport=, signed_in=, expected=((404, "/x"),)) -> a watched Playwright page."""
     contexts, guards = [], []
 
     def open_it(path: str = "/admin", *, locale: str = "en-US", viewport: dict = DESKTOP, signed_in: bool = True,
-                server: Any = None, wait: bool = True) -> Any:
+                server: Any = None, wait: bool = True, expected: tuple[tuple[int, str], ...] = ()) -> Any:
         base = (server or local_server).url
         context = chromium.new_context(base_url=base, locale=locale, viewport=viewport,
                                        accept_downloads=True, permissions=["clipboard-read", "clipboard-write"])
@@ -124,7 +124,7 @@ def open_page(chromium, local_server) -> Callable[..., Any]:
             response = context.request.post("/api/login", data={"username": "admin", "password": ADMIN_PASSWORD})
             assert response.ok, response.text()
         page = context.new_page()
-        page.guard = Guard()
+        page.guard = Guard(expected=list(expected))
         guards.append(page.guard)
         page.guard.attach(page)
         if path:

@@ -10,7 +10,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from browser.conftest import ready
+from browser.conftest import PHONE, ready, shoot
 from support import make_key
 
 TABLE_ROWS = "table.keys-table tbody tr"
@@ -206,6 +206,7 @@ def test_select_across_pages_then_a_bulk_check_reaches_100_percent_with_the_fake
     for name, count in want.items():
         expect(panel.locator(f'[data-figure="{name}"]')).to_have_text(str(count))
     expect(panel.locator('[data-figure="done"]')).to_have_text("17 / 17")
+    shoot(page, "keys-job-done-en-desktop")
     assert {k for k in keys if fake.count(k, "/v1/user/info")} == set(picked)  # exactly the selection, once each
     assert all(fake.count(k, "/v1/user/info") == 1 for k in picked)
 
@@ -233,6 +234,7 @@ def test_stop_a_running_job(api, fake, open_page):
     api.post("/api/keys", json={"keys": numbered_keys(40, "stop")})
     page = open_page("/keys")
     panel = start_slow_check(api, fake, page, 40)
+    shoot(page, "keys-job-running-en-desktop", full_page=False)
     panel.get_by_role("button", name="Stop").click()
     expect(panel).to_have_attribute("data-state", "stopped", timeout=15_000)
     job = api.get("/api/jobs").json()["items"][0]
@@ -258,7 +260,7 @@ def test_check_one_key_now(api, fake, open_page):
     fake.set_key(key, "invalid")
     api.post("/api/keys", json={"keys": [key]})
     page = open_page("/keys")
-    page.get_by_role("button", name=re.compile(r"^Check key .* now$")).click()
+    page.get_by_role("button", name=re.compile(r"^Check now: sk-")).click()
     expect(page.locator(f"{TABLE_ROWS} .badge")).to_have_text("Invalid")
     assert fake.count(key, "/v1/user/info") == 1
 

@@ -13,7 +13,7 @@ function Example({ id, label, code }) {
     <div class="panel-head"><h2 id=${id}>${label}</h2>
       <button type="button" class="button button-quiet" onClick=${copy}><${Icon} name="copy" size=${16} />
         ${t("common.copy")}</button></div>
-    <pre class="code"><code>${code}</code></pre>
+    <pre class="code" tabindex="0" aria-label=${label}><code>${code}</code></pre>
   </section>`;
 }
 

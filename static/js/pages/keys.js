@@ -256,10 +256,10 @@ export function Page() {
       </div>
     </div>
     ${selected.size > 0 && html`<div class="selection-bar" role="region" aria-label=${t("keys.selection")}>
-      <span><strong data-selected=${selected.size}>${t("keys.selected", { n: format.number(selected.size) })}</strong>
-        ${total > selected.size && html` · <button type="button" class="link-button" onClick=${selectAllMatching}>
+      <span class="selection-info"><strong data-selected=${selected.size}>${t("keys.selected", { n: format.number(selected.size) })}</strong>
+        ${total > selected.size && html`<button type="button" class="link-button" onClick=${selectAllMatching}>
           ${t("keys.select_all_matching", { n: format.number(total) })}</button>`}
-        · <button type="button" class="link-button" onClick=${() => setSelected(new Set())}>${t("keys.clear_selection")}</button></span>
+        <button type="button" class="link-button" onClick=${() => setSelected(new Set())}>${t("keys.clear_selection")}</button></span>
       <div class="selection-actions">
         <button type="button" class="button button-small" onClick=${() => setDialog({ check: { ids: selectedIds }, count: selectedIds.length })}>
           <${Icon} name="refresh" size=${15} />${t("keys.check")}</button>
