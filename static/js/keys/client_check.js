@@ -130,6 +130,7 @@ export class ClientCheck {
 
   // One key's raw answer {id, status, body, endpoint}, or null when it never got one.
   async ask(target) {
+    if (this.view.user_info === "gone" && target.endpoint === "user_info") target = { ...target, endpoint: "models" };
     let limited = 0;
     for (let attempt = 0; attempt <= this.settings.retries;) {
       await this.pace();
@@ -152,6 +153,12 @@ export class ClientCheck {
         if ((response.status >= 500 || response.status === 408) && attempt < this.settings.retries) {
           attempt += 1;
           await sleep(Math.min(8000, 250 * 2 ** attempt));
+          continue;
+        }
+        if (target.endpoint === "user_info" && (response.status === 404 || response.status === 410)) {
+          // user/info is retired: this key and every later one ask /v1/models (as the server's own checks do)
+          this.view.user_info = "gone";
+          target = { ...target, endpoint: "models" };
           continue;
         }
         return { id: target.id, status: response.status, body: body.slice(0, 60000), endpoint: target.endpoint };
