@@ -9,8 +9,8 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from browser.conftest import DESKTOP, PHONE, ROOT, axe_violations, no_sideways_scroll, ready, shoot
-from support import make_key
+from browser.ui_support import DESKTOP, PHONE, axe_violations, no_sideways_scroll, shoot
+from support import ROOT, make_key
 
 PAGES = {"signin": "/", "admin": "/admin", "keys": "/keys", "logs": "/logs", "settings": "/settings",
          "docs": "/docs", "not-found": "/no-such-page"}

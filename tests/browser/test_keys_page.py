@@ -10,7 +10,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from browser.conftest import PHONE, ready, shoot
+from browser.ui_support import ready, shoot
 from support import make_key
 
 TABLE_ROWS = "table.keys-table tbody tr"

@@ -9,8 +9,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser.conftest import ROOT, ready
-from support import make_key
+from browser.ui_support import ready
+from support import ROOT, make_key
 
 MESSAGES = {lang: json.loads((ROOT / "static" / "i18n" / f"{lang}.json").read_text(encoding="utf-8"))
             for lang in ("en", "zh")}
