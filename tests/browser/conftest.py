@@ -19,8 +19,10 @@ BASE_SETTINGS = {"strategy": "round_robin", "max_attempts": 3, "upstream_timeout
                  "check_interval_min_ms": 0, "check_interval_max_ms": 0, "check_retries": 2, "check_timeout_s": 15}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
+    # Per module, not per session: Playwright's sync API keeps an event loop running while it is
+    # open, and later suites that call asyncio.run() must not find one.
     with launch_chromium() as browser:
         yield browser
 
