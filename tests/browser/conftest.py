@@ -29,13 +29,14 @@ def chromium():
 
 @pytest.fixture
 def api(local_server, fake):
-    """An admin API client on an empty pool, default settings, no running job."""
+    """An admin API client on an empty pool, default settings, no running job, no request logs."""
     with admin_client(local_server.url) as client:
         for job in client.get("/api/jobs").json()["items"]:
             if job["state"] == "running":
                 client.post(f"/api/jobs/{job['id']}/stop")
         assert client.post("/api/keys/delete", json={"all": True}).status_code == 200
         assert client.put("/api/settings", json=BASE_SETTINGS).status_code == 200
+        assert client.delete("/api/logs").status_code == 200
         yield client
 
 

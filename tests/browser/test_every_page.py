@@ -5,11 +5,13 @@ critical violation, and a screenshot is saved under test-output/screenshots/ to 
 from __future__ import annotations
 
 import json
+import time
 
+import httpx
 import pytest
 from playwright.sync_api import expect
 
-from browser.ui_support import DESKTOP, PHONE, axe_violations, no_sideways_scroll, shoot
+from browser.ui_support import DESKTOP, PHONE, axe_violations, no_sideways_scroll, ready, shoot
 from support import ROOT, make_key
 
 PAGES = {"signin": "/", "admin": "/admin", "keys": "/keys", "logs": "/logs", "settings": "/settings",
@@ -19,7 +21,7 @@ VIEWPORTS = {"desktop": DESKTOP, "phone": PHONE}
 
 
 @pytest.fixture
-def filled_pool(api, fake):
+def filled_pool(api, fake, local_server):
     """A pool worth looking at: checked keys of every status, a block, a disabled key, a request logged."""
     keys = [make_key(f"{i:03d}look") for i in range(30)]
     for i, key in enumerate(keys):
@@ -32,10 +34,17 @@ def filled_pool(api, fake):
     api.post("/api/keys", json={"keys": keys})
     job = api.post("/api/keys/check", json={"all": True}).json()["job"]
     while api.get(f"/api/jobs/{job}").json()["state"] == "running":
-        pass
+        time.sleep(0.05)
     api.post("/api/keys", json={"keys": [make_key(f"{i:03d}new") for i in range(3)]})
     ids = [item["id"] for item in api.get("/api/keys", params={"page_size": 2, "sort": "added"}).json()["items"]]
     api.post("/api/keys/disable", json={"ids": ids[:1]})
+    client_key = api.post("/api/client-keys", json={"name": "screenshots"}).json()["key"]
+    for model in ("deepseek-ai/DeepSeek-V3", "no-such-model"):
+        httpx.post(f"{local_server.url}/v1/chat/completions", headers={"authorization": f"Bearer {client_key}"},
+                   json={"model": model, "messages": [{"role": "user", "content": "hi"}]}, timeout=30)
+    deadline = time.monotonic() + 10
+    while api.get("/api/logs").json()["total"] < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
     return keys
 
 
@@ -125,3 +134,18 @@ def test_chartjs_loads_as_a_module_and_sets_the_global(api, open_page):
     loaded = page.evaluate("async (url) => { await import(url); return [typeof globalThis.Chart, globalThis.Chart.version]; }",
                            f"/static/vendor/chart-{version}.umd.min.js")
     assert loaded == ["function", version]
+
+
+@pytest.mark.parametrize("name", ["signin", "admin", "keys"])
+def test_the_dark_theme_follows_the_system_and_keeps_contrast(filled_pool, open_page, name):
+    page = open_page(None, signed_in=name != "signin")
+    page.emulate_media(color_scheme="dark")
+    page.goto(PAGES[name])
+    ready(page)
+    if name == "keys":
+        page.wait_for_selector("table.keys-table tbody tr")
+    background = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(14, 17, 22)"  # --bg of the dark theme
+    shoot(page, f"{name}-en-desktop-dark")
+    violations = axe_violations(page)
+    assert not violations, json.dumps(violations, indent=1, ensure_ascii=False)
