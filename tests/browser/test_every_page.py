@@ -11,7 +11,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from browser.ui_support import DESKTOP, PHONE, axe_violations, no_sideways_scroll, ready, shoot
+from browser.ui_support import DESKTOP, PHONE, axe_violations, checked_pool, no_sideways_scroll, ready, shoot
 from support import ROOT, make_key
 
 PAGES = {"signin": "/", "admin": "/admin", "keys": "/keys", "logs": "/logs", "settings": "/settings",
@@ -24,17 +24,7 @@ VIEWPORTS = {"desktop": DESKTOP, "phone": PHONE}
 def filled_pool(api, fake, local_server):
     """A pool worth looking at: checked keys of every status, a block, a disabled key, a request logged."""
     keys = [make_key(f"{i:03d}look") for i in range(30)]
-    for i, key in enumerate(keys):
-        if i % 7 == 3:
-            fake.set_key(key, "invalid")
-        elif i % 5 == 4:
-            fake.set_key(key, "no_balance")
-        else:
-            fake.set_key(key, "ok", balance=f"{i % 13 + 0.25}")
-    api.post("/api/keys", json={"keys": keys})
-    job = api.post("/api/keys/check", json={"all": True}).json()["job"]
-    while api.get(f"/api/jobs/{job}").json()["state"] == "running":
-        time.sleep(0.05)
+    checked_pool(api, fake, keys, lambda i: "invalid" if i % 7 == 3 else "no_balance" if i % 5 == 4 else f"{i % 13 + 0.25}")
     api.post("/api/keys", json={"keys": [make_key(f"{i:03d}new") for i in range(3)]})
     ids = [item["id"] for item in api.get("/api/keys", params={"page_size": 2, "sort": "added"}).json()["items"]]
     api.post("/api/keys/disable", json={"ids": ids[:1]})

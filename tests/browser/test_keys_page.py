@@ -10,7 +10,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from browser.ui_support import ready, shoot
+from browser.ui_support import checked_pool, ready, shoot, wait_for_check
 from support import make_key
 
 TABLE_ROWS = "table.keys-table tbody tr"
@@ -50,14 +50,6 @@ def summary(dialog) -> tuple[int, int, int]:
     expect(dialog.get_by_text("Import finished")).to_be_visible(timeout=60_000)
     return tuple(int(dialog.locator(f'[data-count="{name}"]').inner_text().replace(",", ""))
                  for name in ("added", "duplicates", "invalid"))
-
-
-def check_all(api, fake) -> None:
-    job = api.post("/api/keys/check", json={"all": True}).json()["job"]
-    deadline = time.monotonic() + 30
-    while api.get(f"/api/jobs/{job}").json()["state"] == "running":
-        assert time.monotonic() < deadline, "check job did not finish"
-        time.sleep(0.1)
 
 
 # --- import ------------------------------------------------------------------------------------
@@ -115,15 +107,8 @@ def test_100k_keys_import_through_the_page(api, open_page):
 def mixed_pool(api, fake):
     """40 checked keys: 25 valid with balances 1..25, 8 invalid, 7 exhausted; names alpha/beta for search."""
     keys = numbered_keys(40, "alpha")[:20] + numbered_keys(20, "beta", start=20)
-    for i, key in enumerate(keys):
-        if i % 5 == 1:
-            fake.set_key(key, "invalid")
-        elif i % 6 == 2:
-            fake.set_key(key, "no_balance")
-        else:
-            fake.set_key(key, "ok", balance=f"{(i * 7) % 23 + 1}.5")
-    api.post("/api/keys", json={"keys": keys})
-    check_all(api, fake)
+    checked_pool(api, fake, keys, lambda i: "invalid" if i % 5 == 1 else "no_balance" if i % 6 == 2
+                 else f"{(i * 7) % 23 + 1}.5")
     return keys
 
 
@@ -270,7 +255,7 @@ def test_delete_invalid_keys_confirms_with_the_count(api, fake, open_page):
     for key in keys[:3]:
         fake.set_key(key, "invalid")
     api.post("/api/keys", json={"keys": keys})
-    check_all(api, fake)
+    wait_for_check(api, api.post("/api/keys/check", json={"all": True}).json()["job"])
     page = open_page("/keys")
     page.get_by_role("button", name="Delete invalid keys").click()
     dialog = page.get_by_role("dialog", name="Delete invalid keys")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -122,3 +123,23 @@ def axe_violations(page: Any) -> list[dict]:
                            ".map(v => ({id: v.id, impact: v.impact, help: v.help,"
                            " nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}))")
     return [v for v in result if v["impact"] in ("serious", "critical")]
+
+
+def checked_pool(api: Any, fake: Any, keys: list[str], kind: Any) -> None:
+    """Import `keys`, make the fake answer each as `kind(i)` says ("invalid", "no_balance", or a
+    balance for a valid key), then check them all and wait for the job."""
+    for i, key in enumerate(keys):
+        answer = kind(i)
+        if answer in ("invalid", "no_balance"):
+            fake.set_key(key, answer)
+        else:
+            fake.set_key(key, "ok", balance=answer)
+    api.post("/api/keys", json={"keys": keys})
+    wait_for_check(api, api.post("/api/keys/check", json={"all": True}).json()["job"])
+
+
+def wait_for_check(api: Any, job: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while api.get(f"/api/jobs/{job}").json()["state"] == "running":
+        assert time.monotonic() < deadline, f"check job {job} did not finish"
+        time.sleep(0.05)
