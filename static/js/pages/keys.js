@@ -5,7 +5,7 @@ import { t } from "../i18n.js";
 import { api } from "../api.js";
 import * as format from "../format.js";
 import { copyText, Icon, notify, PageHeader, Spinner, useConfirm } from "../ui.js";
-import { KeysTable } from "../keys/table.js";
+import { COLUMNS, KeysTable } from "../keys/table.js";
 import { ImportDialog } from "../keys/import_dialog.js";
 import { ExportDialog } from "../keys/export_dialog.js";
 import { CheckDialog } from "../keys/check_dialog.js";
@@ -25,7 +25,7 @@ function readUrl(defaultSize) {
   return {
     status: STATUSES.includes(query.get("status")) ? query.get("status") : "all",
     q: query.get("q") || "",
-    sort: query.get("sort") || "added",
+    sort: COLUMNS.some(([column]) => column === query.get("sort")) ? query.get("sort") : "added",
     order: query.get("order") === "asc" ? "asc" : "desc",
     page: Math.max(1, Number(query.get("page")) || 1),
     page_size: PAGE_SIZES.includes(size) ? size : defaultSize,
