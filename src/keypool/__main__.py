@@ -70,7 +70,11 @@ async def _import(path: str, source: str) -> None:
     try:
         import time
 
-        added = await Store(db).keys.add(parsed.keys, int(time.time()))
+        store, now = Store(db), int(time.time())
+        if parsed.carried:  # an older project's export or dump: its balances and dates come along
+            added = await store.backup.add_keys(parsed.keys, parsed.carried, now)
+        else:
+            added = await store.keys.add(parsed.keys, now)
     finally:
         db.close()
     print(f"added {added}, duplicates {parsed.duplicates + len(parsed.keys) - added}, invalid {parsed.invalid}")

@@ -1,5 +1,5 @@
 """The whole pool out and in: a backup read in pages, a restore written as one
-atomic batch.
+atomic batch, and imports that carry balances and dates over.
 
 Every statement is built from the column lists in core/backup.py, so a column
 added there is read and written here without another edit.
@@ -16,15 +16,17 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, AsyncIterator, Sequence
+from typing import Any, AsyncIterator, Mapping, Sequence
 
 from ..core.backup import (BLOCK_COLUMNS, CLIENT_KEY_COLUMNS, HISTORY_COLUMNS, KEY_COLUMNS, NEWER_BY,
-                           POOL_HISTORY_COLUMNS, Backup, Column, names)
+                           POOL_HISTORY_COLUMNS, Backup, Column, names, new_key_row)
+from ..core.legacy import Carried
 from ..ports import Database
 
 CHUNK_BYTES = 1_900_000   # D1: at most 2,000,000 bytes per string value
 KEY_PAGE = 5_000          # keys per backup page, at least
 MAX_PAGES = 40            # ...and more per page for a bigger pool (D1 free plan: 50 queries per invocation)
+IMPORT_CHUNK = 10_000     # keys per statement of an import that carries fields
 
 Statement = tuple[str, list[Any]]
 
@@ -199,3 +201,18 @@ class BackupStore:
         for (label, _, _), result in zip(plan, results):
             changes[label] = changes.get(label, 0) + result.changes
         return changes, len(plan)
+
+    async def add_keys(self, keys: Sequence[str], carried: Mapping[str, Carried], now: int) -> int:
+        """Insert keys not yet in the pool with what an import carried over (balance,
+        added date, ...); returns how many were new. One transaction."""
+        rows = []
+        for key in keys:
+            known = carried.get(key) or Carried()
+            values = {name: getattr(known, name) for name in ("balance", "status", "enabled", "last_error")
+                      if getattr(known, name) is not None}
+            rows.append(new_key_row(key, known.added_at or now, **values))
+        statements = [(_insert_new("keys", KEY_COLUMNS), [_dump(rows[start:start + IMPORT_CHUNK])])
+                      for start in range(0, len(rows), IMPORT_CHUNK)]
+        if not statements:
+            return 0
+        return sum(result.changes for result in await self.db.batch(statements))
