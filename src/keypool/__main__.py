@@ -111,7 +111,7 @@ async def _backup(path: str, output: str) -> None:
     db = await open_database(path)
     out = sys.stdout.buffer if output == "-" else open(output, "wb")
     try:
-        keys, chunks = await backup_stream(Store(db), time.time())
+        part, chunks = await backup_stream(Store(db), time.time())
         async for chunk in chunks:
             out.write(chunk)
         out.flush()
@@ -119,7 +119,7 @@ async def _backup(path: str, output: str) -> None:
         if out is not sys.stdout.buffer:
             out.close()
         db.close()
-    print(f"backed up {keys} keys from {path}", file=sys.stderr)
+    print(f"backed up {part['keys']} keys from {path}", file=sys.stderr)
 
 
 async def _restore(path: str, source: str, mode: str) -> int:

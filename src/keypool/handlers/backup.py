@@ -28,16 +28,22 @@ from ..routing import Route
 from ..services import Services
 from ..settings import POOL_SETTINGS, validate_pool_settings
 from ..store import Store
-from ..store.backup import CHUNK_BYTES
+from ..store.backup import CHUNK_BYTES, MAX_ID
+from .keys import int_param
 
 log = logging.getLogger("keypool.backup")
 
 MODES = ("merge", "replace")
 
 
-async def backup_stream(store: Store, now: float) -> tuple[int, AsyncIterator[bytes]]:
-    """How many keys the pool has, and the document as it is read, page by page."""
-    head = await store.backup.head()
+async def backup_stream(store: Store, now: float, after: int = 0,
+                        limit: int | None = None) -> tuple[dict[str, Any], AsyncIterator[bytes]]:
+    """The document as it is read, page by page, and what it holds: `keys`, and for a part
+    (`limit` keys after id `after`) `until` (its last key's id) and whether `more` follow.
+    A part is a whole backup too; only the first one carries the settings and client keys."""
+    head = await store.backup.head(after, limit)
+    if after:
+        head.update(config={}, client_rows=[], pool_rows=[])
     settings = {name: value for name, value in head["config"].items() if name in POOL_SETTINGS}
 
     async def chunks() -> AsyncIterator[bytes]:
@@ -46,7 +52,7 @@ async def backup_stream(store: Store, now: float) -> tuple[int, AsyncIterator[by
         yield document_head(int(now), settings, head["client_rows"], head["pool_rows"]).encode()
         separator = ""
         try:
-            async for page in store.backup.key_pages(head["keys"]):
+            async for page in store.backup.key_pages(head["keys"], after, head["until"] if limit else None):
                 counts["keys"] += len(page)
                 counts["blocks"] += sum(row["blocks"] for row in page)
                 counts["history"] += sum(row["history"] for row in page)
@@ -58,7 +64,7 @@ async def backup_stream(store: Store, now: float) -> tuple[int, AsyncIterator[by
             raise
         yield document_tail(counts).encode()
 
-    return head["keys"], chunks()
+    return head, chunks()
 
 
 def plan_settings(given: dict[str, Any], current: dict[str, Any], mode: str) -> dict[str, Any]:
@@ -140,10 +146,15 @@ def routes(services: Services, pool: KeyPool, gate: ClientGate) -> list[Route]:
         headers = [("content-type", "application/json; charset=utf-8"), ("cache-control", "no-store"),
                    ("content-disposition", f'attachment; filename="silicon-key-pool-backup-{stamp}.json"'),
                    ("x-content-type-options", "nosniff")]
+        after = int_param(request.query.get("after"), "after", 0, 0, MAX_ID)
+        limit = int_param(request.query.get("limit"), "limit", 0, 1, 10_000_000) or None
         if request.method == "HEAD":
             return Response(200, headers, b"")
-        keys, body = await backup_stream(store, now)
-        await services.audit.record(request, "backup.download", count=keys)
+        part, body = await backup_stream(store, now, after, limit)
+        if limit and part["more"]:  # the next part starts after this one's last key
+            headers.append(("x-backup-next-after", str(part["until"])))
+        await services.audit.record(request, "backup.download", count=part["keys"],
+                                    detail={"after": after, "limit": limit} if limit or after else None)
         return Response(200, headers, body)
 
     async def restore(request: Request) -> Response:

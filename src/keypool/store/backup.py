@@ -26,6 +26,7 @@ from ..ports import Database
 CHUNK_BYTES = 1_900_000   # D1: at most 2,000,000 bytes per string value
 KEY_PAGE = 5_000          # keys per backup page, at least
 MAX_PAGES = 40            # ...and more per page for a bigger pool (D1 free plan: 50 queries per invocation)
+MAX_ID = 2**31 - 1        # ids a request may name (Pyodide binds a larger int as a BigInt, which D1 refuses)
 IMPORT_CHUNK = 10_000     # keys per statement of an import that carries fields
 
 Statement = tuple[str, list[Any]]
@@ -62,7 +63,7 @@ def _key_row_sql() -> str:
     return (f"SELECT k.id AS id, {row} AS row, "
             "(SELECT count(*) FROM key_blocks WHERE key_id = k.id) AS blocks, "
             "(SELECT count(*) FROM balance_history WHERE key_id = k.id) AS history "
-            "FROM keys AS k WHERE k.id > ? ORDER BY k.id LIMIT ?")
+            "FROM keys AS k WHERE k.id > ? AND k.id <= coalesce(?, k.id) ORDER BY k.id LIMIT ?")
 
 
 def _merged(column: Column, table: str) -> str:
@@ -137,25 +138,31 @@ class BackupStore:
     def __init__(self, db: Database):
         self.db = db
 
-    async def head(self) -> dict[str, Any]:
-        """Everything but the keys, and how many keys there are: one round trip."""
-        config, clients, pool, count = await self.db.read([
+    async def head(self, after: int = 0, limit: int | None = None) -> dict[str, Any]:
+        """Everything but the keys, and which keys there are, in one round trip: all of
+        them, or (a part) at most `limit` after id `after`, ending at id `until`."""
+        span = ("SELECT count(*) AS n, max(id) AS until, EXISTS (SELECT 1 FROM keys WHERE id > "
+                "coalesce((SELECT max(id) FROM (SELECT id FROM keys WHERE id > ? ORDER BY id LIMIT ?)), ?)) AS more "
+                "FROM (SELECT id FROM keys WHERE id > ? ORDER BY id LIMIT ?)")
+        bound = -1 if limit is None else limit
+        config, clients, pool, keys = await self.db.read([
             ("SELECT name, value FROM config", []),
             (CLIENT_ROWS_SQL, []),
             (POOL_ROWS_SQL, []),
-            ("SELECT count(*) AS n FROM keys", []),
+            (span, [after, bound, after, after, bound]),
         ])
         return {"config": {row["name"]: json.loads(row["value"]) for row in config},
                 "client_rows": [row["row"] for row in clients], "pool_rows": [row["row"] for row in pool],
-                "keys": count[0]["n"] if count else 0}
+                "keys": keys[0]["n"], "until": keys[0]["until"] or after, "more": bool(keys[0]["more"])}
 
-    async def key_pages(self, expected: int) -> AsyncIterator[list[dict[str, Any]]]:
-        """Every key in id order, a page per query: rows of `row` (JSON text), `blocks`, `history` (counts).
-        Keyset pagination sees each key once even while keys are added or deleted meanwhile."""
+    async def key_pages(self, expected: int, after: int = 0,
+                        until: int | None = None) -> AsyncIterator[list[dict[str, Any]]]:
+        """Keys in id order (after `after`, up to `until`), a page per query: rows of `row`
+        (JSON text), `blocks`, `history` (counts). Keyset pagination sees each key once
+        even while keys are added or deleted meanwhile."""
         page = max(KEY_PAGE, math.ceil(expected / MAX_PAGES))
-        after = 0
         while True:
-            rows = await self.db.all(KEY_PAGE_SQL, [after, page])
+            rows = await self.db.all(KEY_PAGE_SQL, [after, until, page])
             if rows:
                 yield rows
                 after = rows[-1]["id"]

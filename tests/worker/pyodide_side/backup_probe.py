@@ -29,3 +29,15 @@ async def js_memory(env, defer):
 
     usage = js.process.memoryUsage()
     return {"heap_used": usage.heapUsed, "external": usage.external, "array_buffers": usage.arrayBuffers}
+
+
+async def trace(env, defer, start):
+    """Python's own allocations (tracemalloc): start tracing, or the peak since the start."""
+    import tracemalloc
+
+    if start:
+        tracemalloc.start()
+        return {}
+    current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return {"current": current, "peak": peak}
