@@ -32,8 +32,9 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests"), str(ROOT / "bench")]
 from keypool.core.backup import split_backup  # noqa: E402
 from support import ADMIN_TOKEN  # noqa: E402
 from worker.conftest import WorkerHarness  # noqa: E402
-from worker_cpu_bench import profile_ms  # noqa: E402
+from worker_cpu_bench import category  # noqa: E402
 
+REPEAT = 5
 FILL = ("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
         "INSERT INTO keys (key, added_at, status, balance, checked_at, request_count, enabled) "
         "SELECT 'sk-bench' || printf('%040d', i), 1733000000 + i, "
@@ -43,6 +44,24 @@ FILL = ("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i 
 HISTORY = "INSERT INTO balance_history (ts, key_id, balance) SELECT added_at - 60, id, 14.0 FROM keys WHERE id % 3 = 0"
 BLOCKS = ("INSERT INTO key_blocks (key_id, model, reason, until) SELECT id, 'deepseek-ai/DeepSeek-V3', "
           "'rate_limited', 1900000000.25 + id FROM keys WHERE id % 50 = 0")
+
+
+def python_ms(profile_dir: Path, windows: dict[str, tuple[float, float]]) -> dict[str, float]:
+    """Python CPU ms inside each window of time.monotonic() seconds. V8 stamps profile samples
+    with the same monotonic clock (microseconds), so short windows line up exactly."""
+    main = min(profile_dir.glob("*.cpuprofile"))  # the main thread's profile is written first
+    data = json.loads(main.read_text())
+    frames = {node["id"]: node["callFrame"] for node in data["nodes"]}
+    totals = dict.fromkeys(windows, 0.0)
+    at = data["startTime"]
+    for sample, delta in zip(data["samples"], data["timeDeltas"]):
+        at += delta
+        if category(frames[sample]) != "python":
+            continue
+        for name, (start, stop) in windows.items():
+            if start * 1e6 <= at < stop * 1e6:
+                totals[name] += delta / 1000
+    return totals
 
 
 class Worker:
@@ -82,6 +101,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--keys", type=int, default=100_000)
     parser.add_argument("--part", type=int, default=25_000, help="keys per part of a split backup")
+    parser.add_argument("--free-backup", type=int, default=1_000, help="keys per backup part on the free plan")
+    parser.add_argument("--free-restore", type=int, default=250, help="keys per restored part on the free plan")
     args = parser.parse_args()
     n = args.keys
     with tempfile.TemporaryDirectory() as folder:
@@ -108,11 +129,25 @@ def main() -> None:
                 if name == "backup":
                     document = response.content
                 time.sleep(0.5)
+            # What one request of the free plan (10 ms of CPU) can do: a part per request.
+            parts = split_backup(document, args.free_restore)
+            for i in range(REPEAT):
+                name = f"backup part {i}"
+                started = time.monotonic()
+                worker.call("GET", "/api/backup", params={"after": i * args.free_backup, "limit": args.free_backup})
+                marks[name] = (started, time.monotonic())
+                time.sleep(0.3)
+            for i in range(REPEAT):
+                worker.empty()
+                time.sleep(0.3)
+                name = f"restore part {i}"
+                started = time.monotonic()
+                worker.call("POST", "/api/restore", content=parts[i + 1].encode())
+                marks[name] = (started, time.monotonic())
+                time.sleep(0.3)
         finally:
-            ended = time.monotonic()
             worker.stop()
-        windows = {name: (ended - start, ended - stop) for name, (start, stop) in marks.items()}
-        cpu = {name: counter["python"] for name, counter in profile_ms(profiles, windows).items()}
+        cpu = python_ms(profiles, marks)
 
         growth = {}
         for name in ("backup", "restore", f"restore of a {args.part:,}-key part"):
@@ -143,6 +178,10 @@ def main() -> None:
               f"{stats[name]['d1_queries']:>12}")
     print(f"\nper key: backup {cpu['backup'] / n * 1000:.1f} us, restore {cpu['restore'] / n * 1000:.1f} us of "
           f"Python CPU (free plan: 10 ms per request)")
+    for kind, size in (("backup", args.free_backup), ("restore", args.free_restore)):
+        per = sorted(cpu[f"{kind} part {i}"] for i in range(REPEAT))
+        print(f"a {kind} part of {size:,} keys: {per[len(per) // 2]:.1f} ms of Python CPU per request "
+              f"(median of {REPEAT}; max {per[-1]:.1f} ms)")
     print("\nMemory in a fresh isolate (the isolate's limit is 128 MB, JS included): Pyodide's heap")
     print("(WebAssembly memory, grown in steps) and the peak of Python's own allocations (tracemalloc):")
     for name, (before, grew, peak) in growth.items():
