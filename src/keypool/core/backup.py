@@ -30,8 +30,9 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
+from .json_cursor import JsonCursor
 from .keys import KEY_PATTERN
 
 FORMAT = "silicon-key-pool-backup"
@@ -309,87 +310,6 @@ class _Chunks:
             self._emit(rows[len(rows) // 2:])
 
 
-def _refuse_constant(name: str) -> None:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-class _Cursor:
-    """Walks JSON text one value at a time; the stdlib decoder reads each value."""
-
-    _WS = re.compile(r"[ \t\n\r]*")
-
-    def __init__(self, text: str):
-        self.text = text
-        self.pos = 0
-        self.end = len(text.rstrip())
-        self.decoder = json.JSONDecoder(parse_constant=_refuse_constant)
-
-    def fail(self, what: str, at: int | None = None) -> BackupError:
-        at = self.pos if at is None else at
-        # Cut short: the error is at the end, or on the last line of a text of rows (one a line, as
-        # written) that does not end like a document does.
-        on_last_line = self.text.find("\n", at, self.end) < 0 and self.text.find("\n", 0, at) >= 0
-        if at >= self.end or what.startswith("Unterminated") or (
-                on_last_line and self.text[self.end - 1:self.end] != "}"):
-            return BackupError(f"the document ends early (cut short?): {what}")
-        line = self.text.count("\n", 0, at) + 1
-        return BackupError(f"the document is not valid JSON at character {at} (line {line}): {what}")
-
-    def peek(self) -> str:
-        self.pos = self._WS.match(self.text, self.pos).end()
-        return self.text[self.pos:self.pos + 1]
-
-    def take(self, char: str) -> None:
-        if self.peek() != char:
-            raise self.fail(f"expected {char!r}")
-        self.pos += 1
-
-    def value(self) -> Any:
-        self.peek()
-        try:
-            value, self.pos = self.decoder.raw_decode(self.text, self.pos)
-        except json.JSONDecodeError as exc:
-            raise self.fail(exc.msg, exc.pos) from None
-        except ValueError as exc:  # NaN or Infinity
-            raise self.fail(str(exc)) from None
-        return value
-
-    def _open(self, char: str, close: str) -> bool:
-        """Past an opening bracket: False when the container is empty (and past its end)."""
-        self.take(char)
-        if self.peek() == close:
-            self.pos += 1
-            return False
-        return True
-
-    def _more(self, close: str) -> bool:
-        """Past what follows an item: True at a comma, False at the closing bracket."""
-        char = self.peek()
-        if char not in (",", close):
-            raise self.fail(f"expected ',' or {close!r}")
-        self.pos += 1
-        return char == ","
-
-    def members(self) -> Iterator[str]:
-        """An object's member names; the caller reads each value in between."""
-        more = self._open("{", "}")
-        while more:
-            name = self.value()
-            if not isinstance(name, str):
-                raise self.fail("expected a member name")
-            self.take(":")
-            yield name
-            more = self._more("}")
-
-    def elements(self) -> Iterator[int]:
-        """An array's element indexes; the caller reads each element in between."""
-        more, index = self._open("[", "]"), 0
-        while more:
-            yield index
-            index += 1
-            more = self._more("]")
-
-
 def _short(value: Any) -> str:
     text = repr(value) if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -443,7 +363,7 @@ def read_backup(data: bytes | str, chunk_bytes: int) -> Backup:
 
 class _Reader:
     def __init__(self, text: str, chunk_bytes: int):
-        self.cursor = _Cursor(text)
+        self.cursor = JsonCursor(text, BackupError)
         self.backup = Backup()
         self.chunks = {"keys": _Chunks(chunk_bytes, self.backup.key_chunks),
                        "blocks": _Chunks(chunk_bytes, self.backup.block_chunks),
@@ -585,7 +505,7 @@ def split_backup(data: bytes | str, keys_per_part: int) -> list[str]:
         raise ValueError("keys_per_part must be at least 1")
     text = bytes(data).decode("utf-8") if isinstance(data, (bytes, bytearray, memoryview)) else data
     read_backup(text, 2_000_000)  # refuses whatever a restore would refuse
-    cursor = _Cursor(text)
+    cursor = JsonCursor(text, BackupError)
     header: dict[str, Any] = {}
     meta: dict[str, dict[str, Any]] = {}
     rows: dict[str, list[tuple[str, dict[str, int]]]] = {}  # raw row text, children per kind

@@ -34,6 +34,7 @@ from .keys import int_param
 log = logging.getLogger("keypool.backup")
 
 MODES = ("merge", "replace")
+MAX_REASONS = 50  # rejections listed with their reason (all are counted)
 
 
 async def backup_stream(store: Store, now: float, after: int = 0,
@@ -77,7 +78,8 @@ def plan_settings(given: dict[str, Any], current: dict[str, Any], mode: str) -> 
             clean = validate_pool_settings({name: value})[name]
         except ValueError as exc:
             counts["rejected"] += 1
-            rejected.append({"kind": "setting", "name": str(name)[:100], "reason": str(exc)[:200]})
+            if len(rejected) < MAX_REASONS:
+                rejected.append({"kind": "setting", "name": str(name)[:100], "reason": str(exc)[:200]})
             continue
         if mode == "merge" and name in current:
             counts["unchanged"] += 1  # set here: the pool's own choice stays

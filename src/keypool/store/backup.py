@@ -26,11 +26,8 @@ from ..ports import Database
 CHUNK_BYTES = 1_900_000   # D1: at most 2,000,000 bytes per string value
 KEY_PAGE = 5_000          # keys per backup page, at least
 MAX_PAGES = 40            # ...and more per page for a bigger pool (D1 free plan: 50 queries per invocation)
-MAX_ID = 2**31 - 1        # ids a request may name (Pyodide binds a larger int as a BigInt, which D1 refuses)
+MAX_ID = 2**52            # ids a request may name: Pyodide binds larger ints as BigInts (seen at 2**53 - 1), D1 refuses them
 IMPORT_CHUNK = 10_000     # keys per statement of an import that carries fields
-
-Statement = tuple[str, list[Any]]
-
 
 def _exact(sql: str) -> str:
     """A REAL as JSON with every digit: SQLite's JSON functions keep only 15
