@@ -6,7 +6,7 @@ import logging
 
 from .auth import AdminSessions
 from .clients import ClientGate
-from .handlers import audit, client_keys, health, keys, logs, pages, proxy, session
+from .handlers import audit, backup, client_keys, health, keys, logs, pages, proxy, session
 from .handlers import jobs as jobs_api
 from .handlers import stats as stats_api
 from .handlers import settings as settings_api
@@ -44,6 +44,7 @@ class App:
             *settings_api.routes(services, self.pool),
             *stats_api.routes(services),
             *audit.routes(services),
+            *backup.routes(services, self.pool, self.gate),
             *self.pages.routes(),
         ])
 

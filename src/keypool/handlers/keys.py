@@ -150,7 +150,11 @@ def routes(services: Services, pool: KeyPool, gate: ClientGate) -> list[Route]:
         parsed = parse_keys(text)
         if len(parsed.keys) > MAX_IMPORT_KEYS:
             raise HTTPError(413, f"at most {MAX_IMPORT_KEYS} keys per import; split the list")
-        added = await store.keys.add(parsed.keys, int(clock.now()))
+        now = int(clock.now())
+        if parsed.carried:  # an older project's export or dump: its balances and dates come along
+            added = await store.backup.add_keys(parsed.keys, parsed.carried, now)
+        else:
+            added = await store.keys.add(parsed.keys, now)
         pool.invalidate()
         await services.audit.record(request, "keys.import", count=added, detail={
             "duplicates": parsed.duplicates + len(parsed.keys) - added, "invalid": parsed.invalid})
