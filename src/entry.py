@@ -12,7 +12,7 @@ from typing import Any, Awaitable
 from urllib.parse import unquote, urlsplit
 
 import js
-from pyodide.ffi import create_proxy, jsnull
+from pyodide.ffi import JsProxy, create_proxy, jsnull, to_js
 from workers import WorkerEntrypoint
 
 from keypool.adapters.d1 import D1Database
@@ -109,6 +109,54 @@ async def _read_body(js_request: Any, limit: int) -> bytes | None:
             return None
 
 
+def _stream(chunks: Any) -> Any:
+    """A pull-based JS ReadableStream over a Python async iterator of bytes: the
+    next chunk is made only when the client has taken the last one, so memory
+    stays flat however long the body. The proxies go once the stream ends."""
+    proxies: list[Any] = []
+    pulling = cancelled = False
+
+    async def finish() -> None:
+        try:
+            await chunks.aclose()
+        finally:
+            while proxies:
+                proxies.pop().destroy()
+
+    async def pull(controller: Any) -> None:
+        nonlocal pulling
+        pulling = True
+        try:
+            chunk = b""
+            while not chunk:
+                chunk = await chunks.__anext__()
+        except StopAsyncIteration:
+            controller.close()
+            await finish()
+            return
+        except Exception as exc:  # the client sees a cut-short body, never a complete-looking one
+            log.exception("streamed response failed")
+            controller.error(js.Error.new(f"response stream failed ({type(exc).__name__})"))
+            await finish()
+            return
+        finally:
+            pulling = False
+        if cancelled:  # the client went away while this chunk was made
+            await finish()
+            return
+        # A copy the stream owns: its queue keeps the chunk after this call returns.
+        controller.enqueue(to_js(bytes(chunk)))
+
+    async def cancel(reason: Any = None) -> None:
+        nonlocal cancelled
+        cancelled = True
+        if not pulling:
+            await finish()
+
+    proxies += [create_proxy(pull), create_proxy(cancel)]
+    return js.ReadableStream.new(pull=proxies[0], cancel=proxies[1])
+
+
 def _js_response(response: Response) -> Any:
     headers = js.Headers.new()
     for name, value in response.headers:
@@ -118,9 +166,11 @@ def _js_response(response: Response) -> Any:
         body = body.encode()
     if response.status in _NULL_BODY_STATUSES:
         return js.Response.new(jsnull, status=response.status, headers=headers)
-    if not isinstance(body, (bytes, bytearray, memoryview)):
+    if isinstance(body, JsProxy):
         # a JS ReadableStream from an upstream relay, passed straight through
         return js.Response.new(body, status=response.status, headers=headers)
+    if hasattr(body, "__anext__"):  # made in Python as it is sent (a backup)
+        return js.Response.new(_stream(body), status=response.status, headers=headers)
     # A view on the bytes in Python's memory: the Response constructor copies
     # them once, with no intermediate copy (as the runtime SDK does).
     proxy = create_proxy(bytes(body))

@@ -7,7 +7,7 @@ import re
 
 from .auth import Auth
 from .clients import ClientGate
-from .handlers import audit, client_keys, health, keys, logs, pages, proxy, public, session
+from .handlers import audit, backup, client_keys, health, keys, logs, pages, proxy, public, session
 from .handlers import jobs as jobs_api
 from .handlers import stats as stats_api
 from .handlers import settings as settings_api
@@ -44,6 +44,7 @@ class App:
         self.proxy = proxy.Proxy(services, self.pool, self.gate, self.recorder)
         self.jobs = JobRunner(services, on_change=self.pool.invalidate)
         self.auth = Auth(services.settings, services.store, services.clock, services.audit, services.kdf)
+        self.pages = pages.Pages(services)
         self.router = Router([
             *health.routes(),
             *session.routes(self.auth),
@@ -57,6 +58,7 @@ class App:
             *audit.routes(services),
             *public.routes(services, self.auth, self.pool),
             *pages.routes(services),
+        self.pages = pages.Pages(services)
         ])
 
     async def handle(self, request: Request) -> Response:
@@ -64,6 +66,8 @@ class App:
             response = await self._route(request)
         except HTTPError as exc:
             response = exc.to_response()
+            if exc.status == 404 and request.method in ("GET", "HEAD") and pages.is_page_path(request.path):
+                response = await self.pages.not_found(request)  # a page, translated, instead of JSON
         except Exception as exc:  # a bug or a database failure: say so without leaking details
             log.exception("unhandled error on %s %s", request.method, request.path)
             response = Response.error(500, f"internal error ({type(exc).__name__}); see the server log")

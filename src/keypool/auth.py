@@ -295,9 +295,11 @@ class Auth:
     # --- handlers ----------------------------------------------------------
 
     async def info(self, request: Request) -> Response:
-        """What the sign-in page needs before anyone signs in: whether sign-in is on at all."""
+        """What the sign-in page needs: whether sign-in is on, and whether this browser is
+        signed in already (asked once, without a 401 in everyone's console)."""
         enabled = self.admin_credential(await self.state()) is not None
-        return Response.json({"enabled": enabled}, headers=[("cache-control", "no-store")])
+        return Response.json({"enabled": enabled, "signed_in": request.session_user is not None},
+                             headers=[("cache-control", "no-store")])
 
     async def login(self, request: Request) -> Response:
         state = await self.state()

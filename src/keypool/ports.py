@@ -102,6 +102,7 @@ class Upstream(Protocol):
 class Asset:
     body: bytes
     content_type: str
+    etag: str | None = None  # known to the store already (KV metadata); else derived from the body
 
 
 class Assets(Protocol):

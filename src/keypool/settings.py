@@ -98,6 +98,8 @@ POOL_SETTINGS: dict[str, tuple[Any, type, Any, Any]] = {
     "alert_webhook_url": ("", str, None, None),
     "alert_min_total_balance": (0.0, float, 0.0, 1e12),  # 0: no alert
     "alert_min_valid_keys": (0, int, 0, 10_000_000),     # 0: no alert
+    # Rows per page on the admin UI's keys page (the API's own default stays 50).
+    "page_size": (12, int, None, (12, 24, 50, 100)),
     # Admin sign-in and the admin API only from these addresses (CIDRs; empty: any address).
     "admin_ip_allowlist": ([], list, None, None),
     # Sharing the pool: "private" (admin only), "guest" (visitors with the guest password), "open" (anyone).
@@ -133,7 +135,10 @@ def _checked(name: str, value: Any) -> Any:
     if kind is int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise SettingError(name, f"{name} must be an integer")
-        if value < low or value > high:
+        if isinstance(high, tuple):
+            if value not in high:
+                raise SettingError(name, f"{name} must be one of {', '.join(map(str, high))}")
+        elif value < low or value > high:
             raise SettingError(name, f"{name} must be between {low} and {high}")
     elif kind is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):

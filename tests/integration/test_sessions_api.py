@@ -135,9 +135,12 @@ def test_the_session_cookie_is_no_key_for_v1(api, fake, local_server):
     assert fake.calls["total"] == 0
 
 
-def test_the_sign_in_page_can_ask_whether_sign_in_is_on(api, local_server):
+def test_the_sign_in_page_can_ask_whether_sign_in_is_on_and_whether_it_is_signed_in(api, local_server):
     response = httpx.get(f"{local_server.url}/api/login")
-    assert response.status_code == 200 and response.json() == {"enabled": True}
+    assert response.status_code == 200 and response.json() == {"enabled": True, "signed_in": False}
+    with httpx.Client(base_url=local_server.url) as browser:
+        assert browser.post("/api/login", json={"username": "admin", "password": ADMIN_PASSWORD}).status_code == 200
+        assert browser.get("/api/login").json() == {"enabled": True, "signed_in": True}
 
 
 def test_bad_login_bodies_are_400(api, local_server):

@@ -34,7 +34,7 @@ def test_first_start_without_admin_password_generates_one_prints_it_once_and_kee
         password = printed_password(server.log())
         assert password and len(password) >= 16
         assert server.url in server.log()  # printed with the URL to open
-        assert httpx.get(f"{server.url}/api/login").json() == {"enabled": True}
+        assert httpx.get(f"{server.url}/api/login").json() == {"enabled": True, "signed_in": False}
         assert login(server.url, password).status_code == 200
         assert login(server.url, "not-it-at-all").status_code == 401
     finally:

@@ -33,7 +33,7 @@ def harness_factory(tmp_path_factory, fake_siliconflow):
 
 def test_without_admin_password_sign_in_is_refused_with_how_to_set_it(harness_factory):
     worker = harness_factory({"ADMIN_TOKEN": "too-short"})
-    assert httpx.get(f"{worker.url}/api/login").json() == {"enabled": False}
+    assert httpx.get(f"{worker.url}/api/login").json() == {"enabled": False, "signed_in": False}
     response = httpx.post(f"{worker.url}/api/login", json={"username": "admin", "password": ""})
     assert response.status_code == 403
     assert "wrangler secret put ADMIN_PASSWORD" in response.json()["error"]["message"]

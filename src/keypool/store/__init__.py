@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..ports import Database
 from .audit import AuditStore
+from .backup import BackupStore
 from .client_keys import ClientKeyStore
 from .config import ConfigStore
 from .jobs import JobStore
@@ -29,6 +30,7 @@ class Store:
         self.stats = StatsStore(db)
         self.audit = AuditStore(db)
         self.secrets = SecretStore(db)
+        self.backup = BackupStore(db)
 
 
 __all__ = ["Store", "KeyFilter"]
