@@ -57,8 +57,8 @@ class App:
             *stats_api.routes(services),
             *audit.routes(services),
             *public.routes(services, self.auth, self.pool),
-            *pages.routes(services),
-        self.pages = pages.Pages(services)
+            *backup.routes(services, self.pool, self.gate),
+            *self.pages.routes(),
         ])
 
     async def handle(self, request: Request) -> Response:

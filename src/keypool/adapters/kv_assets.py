@@ -19,6 +19,7 @@ from .file_assets import content_type
 
 CACHE_TTL_S = 30.0
 CACHE_ENTRIES = 256  # the UI has a few dozen files; misses of made-up paths must not grow it without end
+MAX_KEY_BYTES = 512  # KV refuses longer keys (with an error, not a miss)
 
 
 def _missing(value: Any) -> bool:
@@ -36,7 +37,7 @@ class KVAssets:
         key = path.lstrip("/")
         if self.kv is None or self.kv is jsnull or not key or key.endswith("/"):
             return None
-        if any(part in ("", ".", "..") for part in key.split("/")):
+        if any(part in ("", ".", "..") for part in key.split("/")) or len(key.encode()) > MAX_KEY_BYTES:
             return None
         now = self.clock()
         cached = self._cache.get(key)
