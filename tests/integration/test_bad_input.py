@@ -10,6 +10,7 @@ import pytest
 from support import make_key
 
 HUGE = 2**63  # one past SQLite's largest integer
+JS_UNSAFE = 2**53 - 1  # the Worker binds integers as JS numbers: Pyodide makes this one a BigInt
 
 
 @pytest.mark.parametrize("depth", [100, 400, 100_000])
@@ -26,6 +27,7 @@ def test_integers_beyond_64_bits_are_400_or_404(api):
     api.post("/api/keys", json={"keys": [make_key("huge")]})
     for method, path, body in (
         ("POST", "/api/keys/delete", {"ids": [HUGE]}),
+        ("POST", "/api/keys/delete", {"ids": [JS_UNSAFE]}),
         ("POST", "/api/keys/check", {"ids": [HUGE]}),
         ("POST", "/api/client-keys", {"name": "x", "rpm_limit": HUGE}),
         ("POST", "/api/client-keys", {"name": "x", "request_quota": HUGE}),
@@ -35,7 +37,8 @@ def test_integers_beyond_64_bits_are_400_or_404(api):
     ):
         response = api.request(method, path, json=body)
         assert response.status_code == 400, (method, path, response.status_code, response.text)
-    for path in (f"/api/keys/{HUGE}/history", f"/api/jobs/{HUGE}", f"/api/keys/{10**30}/history"):
+    for path in (f"/api/keys/{HUGE}/history", f"/api/jobs/{HUGE}", f"/api/keys/{10**30}/history",
+                 f"/api/jobs/{JS_UNSAFE}", f"/api/keys/{JS_UNSAFE}/history"):
         assert api.get(path).status_code == 404, path
     assert api.patch(f"/api/client-keys/{HUGE}", json={"name": "x"}).status_code == 404
     assert api.get("/api/keys").json()["total"] == 1  # nothing was deleted

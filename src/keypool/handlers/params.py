@@ -1,8 +1,10 @@
 """Reading numbers and words from query strings and JSON bodies, with a 400 for anything else.
 
-Every integer that reaches SQL is bounded to SQLite's signed 64 bits here: a
+Every integer that reaches SQL is bounded here: SQLite's integers end at 2^63,
+and in the Worker every integer is bound as a JavaScript number, exact only
+below 2^53 (Pyodide turns larger ones into BigInts, which D1 refuses). A
 larger one would fail inside the database driver (a 500) instead of being
-refused as bad input.
+refused as bad input. No id, page or quota comes near 10^15.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any, Iterable
 
 from ..http import HTTPError
 
-MAX_INT = 2**63 - 1
+MAX_INT = 10**15 - 1
 
 
 def _shown(value: Any) -> str:
