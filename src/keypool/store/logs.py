@@ -11,6 +11,44 @@ LOG_FIELDS = ("ts", "client_key_id", "key_id", "method", "endpoint", "model", "s
               "ttfb_ms", "attempts", "error_class", "prompt_tokens", "completion_tokens")
 
 
+# Filters of the log's read side: name -> SQL with one parameter.
+FILTER_SQL = {
+    "client_key_id": "l.client_key_id = ?",
+    "key_id": "l.key_id = ?",
+    "status": "l.status = ?",
+    "model": "l.model = ?",
+    "error_class": "l.error_class = ?",
+    "since": "l.ts >= ?",
+    "until": "l.ts < ?",
+}
+# The upstream key by (part of) its text: `key` is ("part", text) or, for a masked key as the
+# pages show them, ("masked", head, tail). Not LIKE: D1 refuses patterns over 50 bytes.
+KEY_SQL = {
+    "part": "l.key_id IN (SELECT id FROM keys WHERE instr(key, ?) > 0)",
+    "masked": "l.key_id IN (SELECT id FROM keys WHERE instr(key, ?) = 1 AND substr(key, -length(?)) = ?)",
+}
+# A log row with the names it refers to: the client key's name and the upstream key's text
+# (the caller masks it; a full key never leaves the admin API).
+_LABELLED = (f"SELECT l.id, {', '.join('l.' + name for name in LOG_FIELDS)}, c.name AS client_name, "
+             "k.key AS upstream_key FROM request_logs AS l LEFT JOIN client_keys AS c ON c.id = l.client_key_id "
+             "LEFT JOIN keys AS k ON k.id = l.key_id")
+
+
+def _where(filters: dict[str, Any]) -> tuple[str, list[Any]]:
+    clauses, params = [], []
+    for name, sql in FILTER_SQL.items():
+        if filters.get(name) is not None:
+            clauses.append(sql)
+            params.append(filters[name])
+    if key := filters.get("key"):
+        kind, *texts = key
+        clauses.append(KEY_SQL[kind])
+        params += texts if kind == "part" else [texts[0], texts[1], texts[1]]
+    if filters.get("errors_only"):
+        clauses.append("l.status >= 400")
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
 class LogStore:
     def __init__(self, db: Database):
         self.db = db
@@ -45,19 +83,22 @@ class LogStore:
         ])
 
     async def page(self, limit: int, offset: int, filters: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
-        clauses, params = [], []
-        for field in ("client_key_id", "key_id", "status", "model", "error_class"):
-            if filters.get(field) is not None:
-                clauses.append(f"{field} = ?")
-                params.append(filters[field])
-        if filters.get("errors_only"):
-            clauses.append("status >= 400")
-        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
-        total = await self.db.first(f"SELECT count(*) AS n FROM request_logs{where}", params)
-        rows = await self.db.all(
-            f"SELECT id, {', '.join(LOG_FIELDS)} FROM request_logs{where} ORDER BY id DESC LIMIT ? OFFSET ?",
-            [*params, limit, offset])
-        return rows, total["n"] if total else 0
+        """A page of the log, newest first, and how many rows match (one round trip)."""
+        where, params = _where(filters)
+        totals, rows = await self.db.read([
+            (f"SELECT count(*) AS n FROM request_logs AS l{where}", params),
+            (f"{_LABELLED}{where} ORDER BY l.id DESC LIMIT ? OFFSET ?", [*params, limit, offset]),
+        ])
+        return rows, totals[0]["n"] if totals else 0
+
+    async def export_rows(self, filters: dict[str, Any], before: int | None, limit: int) -> list[dict[str, Any]]:
+        """Matching rows older than id `before` (all when None), newest first: a part of a CSV export.
+        Walking the id index from `before` keeps every part's reads bounded, however long the log."""
+        where, params = _where(filters)
+        if before is not None:
+            where += (" AND " if where else " WHERE ") + "l.id < ?"
+            params = [*params, before]
+        return await self.db.all(f"{_LABELLED}{where} ORDER BY l.id DESC LIMIT ?", [*params, limit])
 
     async def clear(self) -> int:
         return (await self.db.run("DELETE FROM request_logs")).changes

@@ -1,0 +1,52 @@
+"""Set-up for the dashboard and request-log suites: rows written straight into the database
+(request logs at chosen times, keys in chosen states, daily pool totals), in the local
+server's SQLite file or, when the suite runs on the Worker, in Miniflare's D1 through the
+Worker's own adapter. Only what the API cannot do itself: it never back-dates a request."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any, Sequence
+
+import pytest
+
+LOG_COLUMNS = ("ts", "client_key_id", "key_id", "method", "endpoint", "model", "stream", "status", "latency_ms",
+               "ttfb_ms", "attempts", "error_class", "prompt_tokens", "completion_tokens")
+
+
+class Writer:
+    def __init__(self, server: Any):
+        self.server = server
+
+    def sql(self, statement: str, params: Sequence[Any] = ()) -> int:
+        if hasattr(self.server, "pyjson"):  # the Worker harness
+            return self.server.pyjson("worker_checks", "sql", statement, list(params))["changes"]
+        with sqlite3.connect(self.server.db_path) as conn:
+            return conn.execute(statement, list(params)).rowcount
+
+    def logs(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Request-log rows; unset columns take a plain successful chat request's values."""
+        plain = {"method": "POST", "endpoint": "/v1/chat/completions", "stream": 0, "status": 200, "latency_ms": 10.0,
+                 "ttfb_ms": 5.0, "attempts": 1}
+        values = [[{**plain, **row}.get(name) for name in LOG_COLUMNS] for row in rows]
+        picks = ", ".join(f"value ->> {i}" for i in range(len(LOG_COLUMNS)))
+        changed = self.sql(f"INSERT INTO request_logs ({', '.join(LOG_COLUMNS)}) SELECT {picks} FROM json_each(?)",
+                           [json.dumps(values)])
+        assert changed == len(rows)
+
+    def key_state(self, key: str, status: str, balance: float | None, enabled: bool = True) -> None:
+        assert self.sql("UPDATE keys SET status = ?, balance = ?, enabled = ?, checked_at = 1 WHERE key = ?",
+                        [status, balance, int(enabled), key]) == 1
+
+    def pool_days(self, days: dict[str, tuple[float | None, int]]) -> None:
+        """Daily pool totals (day -> (total balance, valid keys)), as the balance refresh writes them."""
+        self.sql("DELETE FROM balance_history WHERE key_id IS NULL")
+        rows = [[day, total, valid] for day, (total, valid) in days.items()]
+        self.sql("INSERT INTO balance_history (ts, key_id, balance, valid_keys, day) "
+                 "SELECT 1, NULL, value ->> 1, value ->> 2, value ->> 0 FROM json_each(?)", [json.dumps(rows)])
+
+
+@pytest.fixture
+def write(local_server) -> Writer:
+    return Writer(local_server)
