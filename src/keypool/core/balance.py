@@ -39,8 +39,6 @@ ERROR = "error"                # decides nothing: leave the key as it is
 FINAL = (VALID, EXHAUSTED, INVALID, ERROR)
 MAX_AMOUNT = Decimal(10) ** 12
 MESSAGE_LIMIT = 300
-# Buckets of the balance distribution: (-inf, 0], (0, 1], (1, 5], ... (100, inf).
-BUCKET_EDGES = (0, 1, 5, 10, 14, 20, 50, 100)
 
 
 @dataclass(frozen=True)
@@ -199,10 +197,3 @@ def plan_update(row: Mapping[str, Any], verdict: Verdict) -> KeyUpdate:
 def utc_day(now: float) -> str:
     """The day a pool total belongs to (UTC), as YYYY-MM-DD."""
     return datetime.fromtimestamp(now, timezone.utc).date().isoformat()
-
-
-def bucket_labels(edges: tuple[float, ...] = BUCKET_EDGES) -> list[str]:
-    labels = [f"<={edges[0]:g}"]
-    labels += [f"{low:g}-{high:g}" for low, high in zip(edges, edges[1:])]
-    labels.append(f">{edges[-1]:g}")
-    return labels

@@ -1,44 +1,104 @@
-"""The admin API over pool statistics and balance history."""
+"""The admin API over pool statistics (the dashboard) and balance history.
+
+GET /api/stats: keys per status, balances (unknown ones counted apart, never
+as 0) with the valid keys' median, quartiles, outlier fence and bins, the
+latest keys, the last 24 hours' requests, and the balance trend.
+GET /api/stats/trend: the trend alone, for the dashboard's period switch.
+GET /api/stats/requests: requests and errors over 24 h (hourly) or 7 / 30 days
+(daily), and the models, client keys and upstream keys with the most requests.
+Everything is added up in SQL; see bench/dashboard_bench.py for the rows read.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..auth import require_admin
-from ..core.balance import BUCKET_EDGES, bucket_labels, utc_day
+from ..core.balance import utc_day
+from ..core.keys import mask_key
+from ..core.stats import BALANCE_EDGES, DAY_S, REQUEST_RANGES, bins_with_outliers, fence_of, series_start, tz_offset_s
 from ..http import HTTPError, Request, Response
 from ..routing import Route
 from ..services import Services
+from .params import choice_param, int_param
 
 RANGES = {"all": None, "7d": 7, "30d": 30}
-DAY_S = 86400
 MAX_HISTORY = 1000
+LATEST_KEYS = 6
+TOP = 8
+STATUSES = ("unchecked", "valid", "exhausted", "invalid", "disabled")
+
+
+def _round(value: Any, digits: int = 6) -> float | None:
+    return round(float(value), digits) if value is not None else None
+
+
+def trend_since(span: str, now: float) -> str | None:
+    days = RANGES[span]
+    return utc_day(now - (days - 1) * DAY_S) if days else None
+
+
+def trend_body(span: str, points: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"range": span, "points": points, "upper_fence": _round(fence_of([p["total_balance"] for p in points]))}
 
 
 def routes(services: Services) -> list[Route]:
     store, settings, clock = services.store, services.settings, services.clock
 
-    async def stats(request: Request) -> Response:
-        """Keys per status, balances (unknown ones counted apart, never as 0), requests
-        of the last 24 h, and the daily pool totals for `range` = all, 7d or 30d."""
-        require_admin(request, settings)
+    def span_of(request: Request) -> str:
         span = request.query.get("range") or "30d"
         if span not in RANGES:
             raise HTTPError(400, f"range must be one of {', '.join(RANGES)}")
+        return span
+
+    async def stats(request: Request) -> Response:
+        require_admin(request, settings)
+        span = span_of(request)
         now = clock.now()
-        counts = await store.keys.status_counts()
-        by_status = {name: counts.get(name, 0) for name in ("unchecked", "valid", "exhausted", "invalid", "disabled")}
-        buckets = await store.stats.distribution(BUCKET_EDGES)
-        days = RANGES[span]
+        found = await store.stats.key_figures(BALANCE_EDGES, LATEST_KEYS, trend_since(span, now), now - DAY_S)
+        row, quartiles, fence = found["overview"], found["quartiles"], found["fence"]
+        by_status = {name: int(row[name] or 0) for name in STATUSES}
+        counts = [int(row[f"bin{i}"] or 0) for i in range(len(BALANCE_EDGES) + 1)]
         return Response.json({
-            "keys": {"total": sum(counts.values()), "by_status": by_status, "valid": by_status["valid"]},
-            "balance": {
-                **await store.stats.balances(),
-                "distribution": [{"bucket": label, "count": buckets.get(i, 0)}
-                                 for i, label in enumerate(bucket_labels(BUCKET_EDGES))],
+            "keys": {"total": int(row["total"] or 0), "by_status": by_status, "valid": by_status["valid"]},
+            "balance": {  # usable keys (enabled, not invalid): exhausted ones add their ~0
+                "known": int(row["usable_count"] or 0), "unknown": int(row["usable_unknown"] or 0),
+                **{name: _round(row[f"usable_{name}"]) for name in ("sum", "avg", "min", "max")},
+                "valid": {  # valid keys whose balance is known
+                    "known": int(row["valid_count"] or 0), "unknown": int(row["valid_unknown"] or 0),
+                    **{name: _round(row[f"valid_{name}"]) for name in ("sum", "avg", "min", "max")},
+                    **{name: _round(value) for name, value in quartiles.items()},
+                    "upper_fence": _round(fence), "outliers": found["outliers"],
+                },
+                "distribution": bins_with_outliers(counts, fence, found["outliers"]),
             },
-            "pool": await store.stats.pool_totals(),
-            "requests": {"window_s": DAY_S, **await store.stats.requests(now - DAY_S)},
-            "trend": {"range": span, "points": await store.stats.trend(
-                utc_day(now - (days - 1) * DAY_S) if days else None)},
+            "pool": {"total_balance": _round(row["usable_sum"]), "valid_keys": by_status["valid"]},
+            "latest_keys": [{"id": r["id"], "key": mask_key(r["key"]), "balance": _round(r["balance"]),
+                             "status": r["status"] if r["enabled"] else "disabled", "added_at": r["added_at"]}
+                            for r in found["latest"]],
+            "requests": {"window_s": DAY_S, **found["requests"]},
+            "trend": trend_body(span, found["trend"]),
+        })
+
+    async def trend(request: Request) -> Response:
+        require_admin(request, settings)
+        span = span_of(request)
+        return Response.json(trend_body(span, await store.stats.trend(trend_since(span, clock.now()))))
+
+    async def requests(request: Request) -> Response:
+        """`range` 24h (hourly) | 7d | 30d (daily); `tz`: the browser's minutes east of UTC, where days start."""
+        require_admin(request, settings)
+        span = choice_param(request.query.get("range"), "range", REQUEST_RANGES) or "24h"
+        offset = tz_offset_s(int_param(request.query.get("tz"), "tz", 0, -24 * 60, 24 * 60))
+        step, count = REQUEST_RANGES[span]
+        start = series_start(clock.now(), step, count, offset if step == DAY_S else 0)
+        found = await store.stats.request_charts(start, step, count, TOP)
+        return Response.json({
+            "range": span, "step_s": step, "since": start,
+            "series": found["series"],
+            "models": found["models"],
+            "clients": [{**row, "name": row["name"] or f"#{row['id']}"} for row in found["clients"]],
+            "keys": [{**row, "key": mask_key(row["key"]) if row["key"] else f"#{row['id']}"} for row in found["keys"]],
         })
 
     async def key_history(request: Request) -> Response:
@@ -50,5 +110,7 @@ def routes(services: Services) -> list[Route]:
 
     return [
         Route("/api/stats", stats, ("GET",)),
+        Route("/api/stats/trend", trend, ("GET",)),
+        Route("/api/stats/requests", requests, ("GET",)),
         Route("/api/keys/{id:int}/history", key_history, ("GET",)),
     ]

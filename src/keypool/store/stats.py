@@ -11,9 +11,14 @@ from __future__ import annotations
 import json
 from typing import Any, Sequence
 
+from ..core.stats import median_of, quartile_offsets, upper_fence
 from ..ports import Database
 
 USABLE = "enabled = 1 AND status != 'invalid'"
+# Valid keys with a known balance: what the dashboard's balance figures are over. Written to
+# match the keys_by_status_balance index, which answers the ordered reads from the index alone.
+VALID_KNOWN = "status = 'valid' AND enabled = 1 AND balance IS NOT NULL"
+STATUSES = ("unchecked", "valid", "exhausted", "invalid")
 
 
 def _round(value: Any) -> float | None:
@@ -47,40 +52,126 @@ class StatsStore:
         return ("INSERT INTO balance_history (ts, key_id, balance) SELECT ?, value ->> 0, value ->> 1 "
                 "FROM json_each(?)", [int(now), json.dumps([list(row) for row in rows])])
 
-    async def balances(self) -> dict[str, Any]:
-        row = await self.db.first(
-            f"SELECT count(balance) AS known, count(*) - count(balance) AS unknown, sum(balance) AS sum, "
-            f"avg(balance) AS avg, min(balance) AS min, max(balance) AS max FROM keys WHERE {USABLE}") or {}
-        return {"known": row.get("known") or 0, "unknown": row.get("unknown") or 0,
-                **{name: _round(row.get(name)) for name in ("sum", "avg", "min", "max")}}
+    # --- the dashboard: keys and balances ----------------------------------------------------------
 
-    async def distribution(self, edges: Sequence[float]) -> dict[int, int]:
-        """Keys per balance bucket: 0 is <= edges[0], i is (edges[i-1], edges[i]], last is > edges[-1]."""
-        cases = " ".join(f"WHEN balance <= ? THEN {i}" for i in range(len(edges)))
-        rows = await self.db.all(
-            f"SELECT CASE {cases} ELSE {len(edges)} END AS bucket, count(*) AS n FROM keys "
-            f"WHERE {USABLE} AND balance IS NOT NULL GROUP BY bucket", list(edges))
-        return {row["bucket"]: row["n"] for row in rows}
+    @staticmethod
+    def overview_query(edges: Sequence[float]) -> tuple[str, list[Any]]:
+        """Keys per status, the usable keys' balances and the valid keys' balances with their
+        bins, in one pass over the keys (every aggregate D1 would otherwise read the table for)."""
+        status = ", ".join(f"count(*) FILTER (WHERE enabled = 1 AND status = '{name}') AS {name}" for name in STATUSES)
+        usable = ", ".join(f"{fn}(balance) FILTER (WHERE {USABLE}) AS usable_{fn}" for fn in ("count", "sum", "avg",
+                                                                                                "min", "max"))
+        valid = ", ".join(f"{fn}(balance) FILTER (WHERE {VALID_KNOWN}) AS valid_{fn}" for fn in ("count", "sum", "avg",
+                                                                                                  "min", "max"))
+        lows = [None, *edges]
+        highs = [*edges, None]
+        binned = ", ".join(
+            f"count(*) FILTER (WHERE {VALID_KNOWN}{'' if low is None else ' AND balance > ?'}"
+            f"{'' if high is None else ' AND balance <= ?'}) AS bin{i}"
+            for i, (low, high) in enumerate(zip(lows, highs)))
+        params = [edge for low, high in zip(lows, highs) for edge in (low, high) if edge is not None]
+        return (f"SELECT count(*) AS total, count(*) FILTER (WHERE enabled = 0) AS disabled, {status}, "
+                f"count(*) FILTER (WHERE {USABLE} AND balance IS NULL) AS usable_unknown, "
+                f"count(*) FILTER (WHERE enabled = 1 AND status = 'valid' AND balance IS NULL) AS valid_unknown, "
+                f"{usable}, {valid}, {binned} FROM keys", params)
 
-    async def requests(self, since: float) -> dict[str, Any]:
-        row = await self.db.first(
-            "SELECT count(*) AS count, count(*) FILTER (WHERE status >= 400) AS errors, "
-            "coalesce(sum(prompt_tokens), 0) AS prompt_tokens, coalesce(sum(completion_tokens), 0) "
-            "AS completion_tokens, avg(latency_ms) AS avg_latency_ms FROM request_logs WHERE ts >= ?",
-            (since,)) or {}
+    async def key_figures(self, edges: Sequence[float], latest: int, since_day: str | None,
+                          requests_since: float) -> dict[str, Any]:
+        """What the dashboard shows about keys, balances and the last requests, in two or three
+        round trips: the overview (one pass over the keys), the latest keys, the trend and the
+        request totals; then the quartiles of the valid balances, each read from the balance
+        index up to the value it needs; then, if any balance is above the outlier fence, how many."""
+        overview, latest_rows, trend_rows, request_rows = await self.db.read([
+            self.overview_query(edges),
+            ("SELECT id, key, status, enabled, balance, added_at FROM keys ORDER BY id DESC LIMIT ?", [latest]),
+            self.trend_query(since_day),
+            self.requests_query(requests_since),
+        ])
+        row = overview[0]
+        n = int(row["valid_count"] or 0)
+        quartiles: dict[str, float | None] = {"q1": None, "median": None, "q3": None}
+        if offsets := quartile_offsets(n):
+            found = await self.db.read([
+                (f"SELECT balance FROM keys WHERE {VALID_KNOWN} ORDER BY balance {'DESC' if name == 'q3' else 'ASC'} "
+                 "LIMIT ? OFFSET ?", [count, offset]) for name, (offset, count) in offsets.items()])
+            values = {name: [r["balance"] for r in rows] for name, rows in zip(offsets, found)}
+            quartiles = {"q1": values["q1"][0], "median": median_of(values["median"]), "q3": values["q3"][0]}
+        fence = upper_fence(quartiles["q1"], quartiles["q3"])
+        outliers = 0
+        if fence is not None and row["valid_max"] is not None and row["valid_max"] > fence:
+            above = await self.db.first(f"SELECT count(*) AS n FROM keys WHERE {VALID_KNOWN} AND balance > ?",
+                                        (fence,))
+            outliers = int(above["n"]) if above else 0
+        return {"overview": row, "latest": latest_rows, "trend": self.trend_points(trend_rows),
+                "requests": self.request_totals(request_rows[0] if request_rows else None),
+                "quartiles": quartiles, "fence": fence, "outliers": outliers}
+
+    # --- the dashboard: requests (the request log; `ts` is indexed) --------------------------------
+
+    @staticmethod
+    def requests_query(since: float) -> tuple[str, list[Any]]:
+        return ("SELECT count(*) AS count, count(*) FILTER (WHERE status >= 400) AS errors, "
+                "coalesce(sum(prompt_tokens), 0) AS prompt_tokens, coalesce(sum(completion_tokens), 0) "
+                "AS completion_tokens, avg(latency_ms) AS avg_latency_ms, avg(ttfb_ms) AS avg_ttfb_ms "
+                "FROM request_logs WHERE ts >= ?", [since])
+
+    @staticmethod
+    def request_totals(row: dict[str, Any] | None) -> dict[str, Any]:
+        row = row or {}
         prompt, completion = int(row.get("prompt_tokens") or 0), int(row.get("completion_tokens") or 0)
-        latency = row.get("avg_latency_ms")
-        return {"count": int(row.get("count") or 0), "errors": int(row.get("errors") or 0),
+        count, errors = int(row.get("count") or 0), int(row.get("errors") or 0)
+
+        def ms(name: str) -> float | None:
+            return round(row[name], 2) if row.get(name) is not None else None
+
+        return {"count": count, "errors": errors, "success_rate": round((count - errors) / count, 4) if count else None,
                 "prompt_tokens": prompt, "completion_tokens": completion, "tokens": prompt + completion,
-                "avg_latency_ms": round(latency, 2) if latency is not None else None}
+                "avg_latency_ms": ms("avg_latency_ms"), "avg_ttfb_ms": ms("avg_ttfb_ms")}
+
+    async def request_charts(self, start: int, step: int, count: int, top: int) -> dict[str, list[dict[str, Any]]]:
+        """Requests, errors and tokens in each of `count` buckets of `step` seconds from `start`,
+        and the models, client keys and upstream keys with the most requests since `start`, in
+        one round trip. The buckets are columns of one pass over the window (no sort: a GROUP BY
+        would read every row twice)."""
+        tokens = "coalesce(sum(l.prompt_tokens), 0) + coalesce(sum(l.completion_tokens), 0)"
+        errors = "count(*) FILTER (WHERE l.status >= 400)"
+        buckets = ", ".join(
+            f"count(*) FILTER (WHERE b = {i}) AS r{i}, count(*) FILTER (WHERE b = {i} AND status >= 400) AS e{i}, "
+            f"coalesce(sum(tokens) FILTER (WHERE b = {i}), 0) AS t{i}" for i in range(count))
+        series, models, clients, keys = await self.db.read([
+            (f"SELECT {buckets} FROM (SELECT CAST((ts - ?) / ? AS INTEGER) AS b, status, "
+             "coalesce(prompt_tokens, 0) + coalesce(completion_tokens, 0) AS tokens FROM request_logs WHERE ts >= ?)",
+             [start, step, start]),
+            (f"SELECT l.model AS model, count(*) AS requests, {errors} AS errors, {tokens} AS tokens "
+             "FROM request_logs AS l WHERE l.ts >= ? AND l.model IS NOT NULL AND l.model != '' "
+             "GROUP BY l.model ORDER BY requests DESC, l.model LIMIT ?", [start, top]),
+            (f"SELECT l.client_key_id AS id, c.name AS name, count(*) AS requests, {errors} AS errors, "
+             f"{tokens} AS tokens FROM request_logs AS l LEFT JOIN client_keys AS c ON c.id = l.client_key_id "
+             "WHERE l.ts >= ? AND l.client_key_id IS NOT NULL GROUP BY l.client_key_id "
+             "ORDER BY requests DESC, l.client_key_id LIMIT ?", [start, top]),
+            (f"SELECT l.key_id AS id, k.key AS key, count(*) AS requests, {errors} AS errors, {tokens} AS tokens "
+             "FROM request_logs AS l LEFT JOIN keys AS k ON k.id = l.key_id WHERE l.ts >= ? AND l.key_id IS NOT NULL "
+             "GROUP BY l.key_id ORDER BY requests DESC, l.key_id LIMIT ?", [start, top]),
+        ])
+        row = series[0] if series else {}
+        points = [{"t": start + i * step, "requests": int(row.get(f"r{i}") or 0), "errors": int(row.get(f"e{i}") or 0),
+                   "tokens": int(row.get(f"t{i}") or 0)} for i in range(count)]
+        return {"series": points, "models": models, "clients": clients, "keys": keys}
+
+    # --- the balance trend -------------------------------------------------------------------------
+
+    @staticmethod
+    def trend_query(since_day: str | None) -> tuple[str, list[Any]]:
+        clause, params = ("AND day >= ?", [since_day]) if since_day else ("", [])
+        return (f"SELECT day, balance, valid_keys FROM balance_history WHERE key_id IS NULL {clause} ORDER BY day",
+                params)
+
+    @staticmethod
+    def trend_points(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{"day": r["day"], "total_balance": _round(r["balance"]), "valid_keys": r["valid_keys"]} for r in rows]
 
     async def trend(self, since_day: str | None) -> list[dict[str, Any]]:
-        clause, params = ("AND day >= ?", [since_day]) if since_day else ("", [])
-        rows = await self.db.all(
-            f"SELECT day, balance, valid_keys FROM balance_history WHERE key_id IS NULL {clause} ORDER BY day",
-            params)
-        return [{"day": r["day"], "total_balance": _round(r["balance"]), "valid_keys": r["valid_keys"]}
-                for r in rows]
+        return self.trend_points(await self.db.all(*self.trend_query(since_day)))
 
     async def key_history(self, key_id: int, limit: int) -> list[dict[str, Any]]:
         rows = await self.db.all(
