@@ -114,6 +114,23 @@ def pool_defaults() -> dict[str, Any]:
     return {name: spec[0] for name, spec in POOL_SETTINGS.items()}
 
 
+_TYPE_NAMES = {int: "int", float: "float", bool: "bool", str: "text", list: "list"}
+
+
+def pool_settings_schema() -> dict[str, dict[str, Any]]:
+    """What each pool setting takes (for the settings page's forms): its type, default,
+    and its bounds or allowed values. The checks stay in validate_pool_settings."""
+    schema: dict[str, dict[str, Any]] = {}
+    for name, (default, kind, low, high) in POOL_SETTINGS.items():
+        entry: dict[str, Any] = {"type": _TYPE_NAMES[kind], "default": default}
+        if isinstance(high, tuple):
+            entry["choices"] = list(high)
+        elif high is not None:
+            entry["min"], entry["max"] = low, high
+        schema[name] = entry
+    return schema
+
+
 def validate_pool_settings(values: Mapping[str, Any]) -> dict[str, Any]:
     """Checked copy of a settings update; raises SettingError naming the setting."""
     clean: dict[str, Any] = {}

@@ -9,7 +9,7 @@ from ..http import HTTPError, Request, Response
 from ..pool import KeyPool
 from ..routing import Route
 from ..services import Services
-from ..settings import POOL_SETTINGS, SettingError, pool_defaults, validate_pool_settings
+from ..settings import POOL_SETTINGS, SettingError, pool_defaults, pool_settings_schema, validate_pool_settings
 
 
 def routes(services: Services, pool: KeyPool, auth: Auth, alerts: Alerts) -> list[Route]:
@@ -23,6 +23,11 @@ def routes(services: Services, pool: KeyPool, auth: Auth, alerts: Alerts) -> lis
     async def get_settings(request: Request) -> Response:
         require_admin(request, settings)
         return Response.json(await current())
+
+    async def schema(request: Request) -> Response:
+        """Each setting's type, default and bounds or choices, for the settings page's forms."""
+        require_admin(request, settings)
+        return Response.json(pool_settings_schema())
 
     async def put_settings(request: Request) -> Response:
         require_admin(request, settings)
@@ -53,5 +58,6 @@ def routes(services: Services, pool: KeyPool, auth: Auth, alerts: Alerts) -> lis
     return [
         Route("/api/settings", get_settings, ("GET",)),
         Route("/api/settings", put_settings, ("PUT",)),
+        Route("/api/settings/schema", schema, ("GET",)),
         Route("/api/alerts/test", test_alert, ("POST",)),
     ]
