@@ -16,6 +16,12 @@ export function dateTime(seconds) {
   return new Intl.DateTimeFormat(locale(), { dateStyle: "medium", timeStyle: "short" }).format(new Date(seconds * 1000));
 }
 
+// To the second (a request log's rows).
+export function preciseTime(seconds) {
+  if (!seconds) return "—";
+  return new Intl.DateTimeFormat(locale(), { dateStyle: "short", timeStyle: "medium" }).format(new Date(seconds * 1000));
+}
+
 const STEPS = [[60, "second"], [3600, "minute"], [86400, "hour"], [86400 * 30, "day"], [86400 * 365, "month"], [Infinity, "year"]];
 const UNIT_S = { second: 1, minute: 60, hour: 3600, day: 86400, month: 86400 * 30, year: 86400 * 365 };
 
@@ -37,4 +43,18 @@ export function duration(seconds) {
   if (h) return t("time.h_m", { h, m });
   if (m) return t("time.m_s", { m, s: rest });
   return t("time.s", { s: rest });
+}
+
+// Unix seconds <-> the value of an <input type="datetime-local"> (the browser's time zone).
+export function localInput(seconds) {
+  if (!seconds) return "";
+  const date = new Date(seconds * 1000);
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+export function fromLocalInput(value) {
+  if (!value) return null;
+  const ms = new Date(value).getTime();
+  return Number.isFinite(ms) ? Math.floor(ms / 1000) : null;
 }

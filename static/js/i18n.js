@@ -45,3 +45,6 @@ export function t(key, vars) {
   if (vars) text = text.replace(/\{(\w+)\}/g, (whole, name) => (name in vars ? String(vars[name]) : whole));
   return text;
 }
+
+// Whether a message exists (a setting the settings page does not know yet has none).
+export function has(key) { return key in messages; }

@@ -2,6 +2,7 @@
 import { html, useEffect, useRef, useState } from "./preact.js";
 import { LANGUAGES, language, t } from "./i18n.js";
 import { api } from "./api.js";
+import * as format from "./format.js";
 
 // --- icons: inline SVG elements (no markup strings) ---------------------------------------------
 const PATHS = {
@@ -22,6 +23,9 @@ const PATHS = {
   upload: "M12 20V9m-5 5 5-5 5 5M5 4h14",
   power: "M12 3v9M6.3 6.3a8 8 0 1 0 11.4 0",
   pause: "M8 5v14M16 5v14",
+  edit: "M4 20h4L19 9l-4-4L4 16zM13.5 6.5l4 4",
+  key: "M14 10a4 4 0 1 0-3.5 4l1.5-1.5h2v-2h2l1-1V8h-2.5zM8.5 14.5 4 19v1h3l.5-.5",
+  send: "M4 12 20 4l-6 16-3-7zM11 13l9-9",
 };
 
 export function Icon({ name, size = 18 }) {
@@ -134,8 +138,9 @@ export async function copyText(text) {
   }
 }
 
-export function downloadText(filename, text) {
-  const url = URL.createObjectURL(new Blob([text], { type: "text/plain;charset=utf-8" }));
+// `text`: a string, or the parts of one (a CSV fetched in parts).
+export function downloadText(filename, text, type = "text/plain;charset=utf-8") {
+  const url = URL.createObjectURL(new Blob(Array.isArray(text) ? text : [text], { type }));
   const link = document.createElement("a");
   link.href = url;
   link.download = filename;
@@ -145,10 +150,49 @@ export function downloadText(filename, text) {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
+// Seconds left of a wait the API asked for (Retry-After), counted down: [seconds, start(s)].
+export function useCountdown() {
+  const [until, setUntil] = useState(0);
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    if (until <= Date.now()) return undefined;
+    const timer = setInterval(() => {
+      setNow(Date.now());
+      if (Date.now() >= until) clearInterval(timer);
+    }, 500);
+    return () => clearInterval(timer);
+  }, [until]);
+  const start = (seconds) => { setUntil(Date.now() + seconds * 1000); setNow(Date.now()); };
+  return [Math.max(0, Math.ceil((until - now) / 1000)), start];
+}
+
+export function Pagination({ page, pageSize, total, onPage }) {
+  const pages = Math.max(1, Math.ceil(total / pageSize));
+  const first = total ? (page - 1) * pageSize + 1 : 0;
+  const last = Math.min(total, page * pageSize);
+  const near = [...new Set([1, page - 1, page, page + 1, pages])].filter((n) => n >= 1 && n <= pages).sort((a, b) => a - b);
+  return html`<nav class="pagination" aria-label=${t("keys.pages")}>
+    <span class="muted">${t("keys.showing", { first: format.number(first), last: format.number(last), total: format.number(total) })}</span>
+    <div class="pager">
+      <button type="button" class="button button-small" disabled=${page <= 1} onClick=${() => onPage(page - 1)}>${t("keys.previous")}</button>
+      ${near.map((n, i) => html`${i > 0 && n - near[i - 1] > 1 && html`<span class="gap" aria-hidden="true">…</span>`}
+        <button type="button" class=${n === page ? "button button-small button-current" : "button button-small"}
+          aria-current=${n === page ? "page" : undefined} aria-label=${t("keys.page_n", { n })} onClick=${() => onPage(n)}>${n}</button>`)}
+      <button type="button" class="button button-small" disabled=${page >= pages} onClick=${() => onPage(page + 1)}>${t("keys.next")}</button>
+    </div>
+  </nav>`;
+}
+
+// A message from the API shown under the field it is about (`error.param`).
+export function FieldError({ id, message }) {
+  return message ? html`<p id=${id} class="field-error" role="alert">${message}</p>` : null;
+}
+
 // --- the admin layout ---------------------------------------------------------------------------
 export const NAV = [
   ["/admin", "nav.dashboard"],
   ["/keys", "nav.keys"],
+  ["/client-keys", "nav.client_keys"],
   ["/logs", "nav.logs"],
   ["/settings", "nav.settings"],
   ["/docs", "nav.docs"],
@@ -178,6 +222,42 @@ export function Layout({ path, session, onLanguage, children }) {
             <span class="user" title=${t("nav.signed_in_as", { user: session.username })}>${session.username}</span>
             <button type="button" class="button button-quiet" onClick=${signOut}>
               <${Icon} name="logout" size=${16} />${t("nav.sign_out")}</button>
+          </div>
+        </nav>
+      </div>
+    </header>
+    <main id="main" class="main" tabindex="-1">${children}</main>
+    <${Notices} />`;
+}
+
+// The visitors' layout (the public page and the API docs in the open and guest modes): no
+// admin navigation; a way to the admin sign-in (or, for the admin, to the dashboard).
+export const VISITOR_NAV = [
+  ["/", "nav.shared_keys"],
+  ["/docs", "nav.docs"],
+];
+
+export function VisitorLayout({ path, info, onLanguage, children }) {
+  const leave = async () => {
+    try { await api.post("/api/guest/logout", {}, { signInOn401: false }); } catch { /* gone either way */ }
+    location.assign("/");
+  };
+  return html`
+    <a class="skip-link" href="#main">${t("nav.skip")}</a>
+    <header class="topbar">
+      <div class="topbar-inner topbar-visitor">
+        <a class="brand-link" href="/"><${Brand} /></a>
+        <nav class="nav nav-visitor" aria-label=${t("nav.label")}>
+          <ul>
+            ${VISITOR_NAV.map(([href, key]) => html`<li><a href=${href} aria-current=${href === path ? "page" : undefined}>
+              ${t(key)}</a></li>`)}
+          </ul>
+          <div class="nav-tools">
+            <${LanguageSwitch} onLanguage=${onLanguage} />
+            ${info?.guest && !info.admin && html`<button type="button" class="button button-quiet" onClick=${leave}>
+              <${Icon} name="logout" size=${16} />${t("guest.leave")}</button>`}
+            ${info?.admin ? html`<a class="button button-quiet" href="/admin">${t("nav.dashboard")}</a>`
+              : html`<a class="button button-quiet" href="/login">${t("nav.admin_sign_in")}</a>`}
           </div>
         </nav>
       </div>

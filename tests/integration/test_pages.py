@@ -11,7 +11,7 @@ import pytest
 
 from support import ROOT
 
-PAGES = ("/", "/admin", "/keys", "/logs", "/settings", "/docs")
+PAGES = ("/", "/login", "/admin", "/keys", "/client-keys", "/logs", "/settings", "/docs")
 SHELL = (ROOT / "static" / "index.html").read_bytes()
 
 

@@ -20,7 +20,8 @@ from ..routing import Route
 from ..services import Services
 
 SHELL = "index.html"
-PAGE_PATHS = ("/", "/admin", "/keys", "/logs", "/settings", "/docs")
+# `/` is the public page or the admin sign-in, by access mode; `/login` is the admin sign-in in every mode.
+PAGE_PATHS = ("/", "/login", "/admin", "/keys", "/client-keys", "/logs", "/settings", "/docs")
 # Paths that answer JSON (or files) even when unknown: everything else gets the HTML 404 page.
 _NOT_PAGES = ("/api/", "/v1/", "/static/")
 REVALIDATE = "no-cache"

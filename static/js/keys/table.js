@@ -17,7 +17,7 @@ export const COLUMNS = [
 ];
 const MODELS_SHOWN = 3;
 
-function SortHeader({ column, label, sort, order, onSort }) {
+export function SortHeader({ column, label, sort, order, onSort }) {
   const active = sort === column;
   const next = active && order === "desc" ? "asc" : "desc";
   return html`<th scope="col" aria-sort=${active ? (order === "asc" ? "ascending" : "descending") : "none"}
@@ -27,7 +27,7 @@ function SortHeader({ column, label, sort, order, onSort }) {
     </button></th>`;
 }
 
-function Balance({ item }) {
+export function Balance({ item }) {
   if (item.balance !== null) return html`<span class="balance">${format.balance(item.balance)}</span>`;
   return html`<span class="unknown">${t("balance.unknown")}</span>
     <span class="cell-note">${t(item.balance_unknown === "never_checked" ? "balance.never_checked" : "balance.not_reported")}</span>`;
@@ -46,7 +46,7 @@ function Blocks({ blocks }) {
   </ul>`;
 }
 
-function When({ seconds }) {
+export function When({ seconds }) {
   return seconds ? html`<time datetime=${new Date(seconds * 1000).toISOString()} title=${format.dateTime(seconds)}>
     ${format.relative(seconds)}</time>` : html`<span class="muted">${t("common.never")}</span>`;
 }

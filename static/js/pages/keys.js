@@ -4,7 +4,7 @@ import { html, useEffect, useRef, useState } from "../preact.js";
 import { t } from "../i18n.js";
 import { api } from "../api.js";
 import * as format from "../format.js";
-import { copyText, Icon, notify, PageHeader, Spinner, useConfirm } from "../ui.js";
+import { copyText, Icon, notify, PageHeader, Pagination, Spinner, useConfirm } from "../ui.js";
 import { COLUMNS, KeysTable } from "../keys/table.js";
 import { ImportDialog } from "../keys/import_dialog.js";
 import { ExportDialog } from "../keys/export_dialog.js";
@@ -13,7 +13,7 @@ import { JobPanel, useServerJob } from "../keys/job_panel.js";
 import { ClientCheck } from "../keys/client_check.js";
 
 export const title = "keys.title";
-export const admin = true;
+export const access = "admin";
 
 export const STATUSES = ["all", "valid", "unchecked", "exhausted", "invalid", "disabled"];
 export const PAGE_SIZES = [12, 24, 50, 100];
@@ -54,23 +54,6 @@ function filterOf(view) {
   if (view.status !== "all") filter.status = view.status;
   if (view.q) filter.q = view.q;
   return filter;
-}
-
-function Pagination({ page, pageSize, total, onPage }) {
-  const pages = Math.max(1, Math.ceil(total / pageSize));
-  const first = total ? (page - 1) * pageSize + 1 : 0;
-  const last = Math.min(total, page * pageSize);
-  const near = [...new Set([1, page - 1, page, page + 1, pages])].filter((n) => n >= 1 && n <= pages).sort((a, b) => a - b);
-  return html`<nav class="pagination" aria-label=${t("keys.pages")}>
-    <span class="muted">${t("keys.showing", { first: format.number(first), last: format.number(last), total: format.number(total) })}</span>
-    <div class="pager">
-      <button type="button" class="button button-small" disabled=${page <= 1} onClick=${() => onPage(page - 1)}>${t("keys.previous")}</button>
-      ${near.map((n, i) => html`${i > 0 && n - near[i - 1] > 1 && html`<span class="gap" aria-hidden="true">…</span>`}
-        <button type="button" class=${n === page ? "button button-small button-current" : "button button-small"}
-          aria-current=${n === page ? "page" : undefined} aria-label=${t("keys.page_n", { n })} onClick=${() => onPage(n)}>${n}</button>`)}
-      <button type="button" class="button button-small" disabled=${page >= pages} onClick=${() => onPage(page + 1)}>${t("keys.next")}</button>
-    </div>
-  </nav>`;
 }
 
 export function Page() {

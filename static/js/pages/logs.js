@@ -1,38 +1,43 @@
-// `/logs`: the latest proxied requests (filters, paging and CSV come with the logs page proper).
-import { html, useEffect, useState } from "../preact.js";
+// `/logs`: the request log (find any request: filters, pages, CSV) and the audit trail, as tabs.
+// The filters and the tab live in the URL, so reload and Back work.
+import { html, useEffect, useRef, useState } from "../preact.js";
 import { t } from "../i18n.js";
-import { api } from "../api.js";
-import * as format from "../format.js";
-import { PageHeader, Spinner } from "../ui.js";
+import { PageHeader } from "../ui.js";
+import { readFilters, writeFilters } from "../logs/filters.js";
+import { RequestLog } from "../logs/requests.js";
+import { AuditTrail } from "../logs/audit.js";
 
 export const title = "logs.title";
-export const admin = true;
+export const access = "admin";
+
+const TABS = ["requests", "audit"];
+
+function readView() {
+  const tab = new URLSearchParams(location.search).get("tab");
+  return { ...readFilters(), tab: TABS.includes(tab) ? tab : "requests" };
+}
 
 export function Page() {
-  const [logs, setLogs] = useState(null);
-  const [error, setError] = useState("");
-  useEffect(() => { api.get("/api/logs", { page_size: 50 }).then(setLogs, (failure) => setError(failure.message)); }, []);
+  const [view, setView] = useState(readView);
+  const written = useRef(false);
+  useEffect(() => {
+    writeFilters(view, !written.current);  // the first write tidies the URL in place
+    written.current = true;
+  }, [JSON.stringify(view)]);
+  useEffect(() => {
+    const back = () => setView(readView());
+    addEventListener("popstate", back);
+    return () => removeEventListener("popstate", back);
+  }, []);
+  const change = (patch) => setView((old) => ({ ...old, ...patch }));
   return html`
     <${PageHeader} title=${t("logs.heading")} subtitle=${t("logs.subtitle")} />
-    ${error && html`<p class="form-error" role="alert">${t("common.failed", { message: error })}</p>`}
-    ${!logs && !error && html`<${Spinner} />`}
-    ${logs && logs.items.length === 0 && html`<div class="empty"><h2>${t("logs.empty_title")}</h2>
-      <p class="muted">${t("logs.empty_body")}</p></div>`}
-    ${logs && logs.items.length > 0 && html`<div class="table-card"><table class="table table-cards">
-      <caption class="visually-hidden">${t("logs.heading")}</caption>
-      <thead><tr>
-        <th scope="col">${t("logs.time")}</th><th scope="col">${t("logs.endpoint")}</th>
-        <th scope="col">${t("logs.model")}</th><th scope="col">${t("logs.status")}</th>
-        <th scope="col" class="num">${t("logs.latency")}</th><th scope="col" class="num">${t("logs.tokens")}</th>
-      </tr></thead>
-      <tbody>${logs.items.map((row) => html`<tr key=${row.id}>
-        <td data-label=${t("logs.time")} title=${format.dateTime(row.ts)}>${format.relative(row.ts)}</td>
-        <td data-label=${t("logs.endpoint")}><code>${row.method} ${row.endpoint}</code></td>
-        <td data-label=${t("logs.model")}>${row.model || "—"}</td>
-        <td data-label=${t("logs.status")}><span class=${row.status >= 400 ? "badge badge-invalid" : "badge badge-valid"}>
-          ${row.status}</span>${row.error_class && html` <span class="muted">${row.error_class}</span>`}</td>
-        <td data-label=${t("logs.latency")} class="num">${row.latency_ms === null ? "—" : `${format.number(row.latency_ms)} ms`}</td>
-        <td data-label=${t("logs.tokens")} class="num">${format.number((row.prompt_tokens || 0) + (row.completion_tokens || 0))}</td>
-      </tr>`)}</tbody>
-    </table></div>`}`;
+    <div class="tabs" role="tablist" aria-label=${t("logs.views")}>
+      ${TABS.map((tab) => html`<button type="button" role="tab" id=${`tab-${tab}`} aria-controls=${`panel-${tab}`}
+          class=${view.tab === tab ? "tab tab-active" : "tab"} aria-selected=${view.tab === tab ? "true" : "false"}
+          onClick=${() => change({ tab })}>${t(`logs.tab_${tab}`)}</button>`)}
+    </div>
+    <div role="tabpanel" id=${`panel-${view.tab}`} aria-labelledby=${`tab-${view.tab}`} class="tab-panel">
+      ${view.tab === "requests" ? html`<${RequestLog} view=${view} onChange=${change} />` : html`<${AuditTrail} />`}
+    </div>`;
 }

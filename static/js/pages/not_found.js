@@ -4,7 +4,7 @@ import { t } from "../i18n.js";
 import { Brand, LanguageSwitch } from "../ui.js";
 
 export const title = "not_found.title";
-export const admin = false;
+export const access = "public";
 
 export function Page({ onLanguage }) {
   return html`<div class="auth-page">

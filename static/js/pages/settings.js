@@ -1,38 +1,59 @@
-// `/settings`: the pool's settings as they stand (grouped forms to edit them come next).
+// `/settings`: every pool setting in grouped forms (settings/fields.js says where each goes),
+// the guest password and sharing, the admin password and sessions, backups.
 import { html, useEffect, useState } from "../preact.js";
 import { t } from "../i18n.js";
 import { api } from "../api.js";
 import { PageHeader, Spinner } from "../ui.js";
+import { GROUPS, otherFields } from "../settings/fields.js";
+import { SettingsGroup } from "../settings/group_form.js";
+import { AdminPassword, Backups, GuestPassword, Sessions, TestAlert } from "../settings/extras.js";
 
 export const title = "settings.title";
-export const admin = true;
-
-const GROUPS = [
-  ["settings.group_pool", ["strategy", "max_attempts", "upstream_timeout_s", "free_models", "page_size"]],
-  ["settings.group_checks", ["check_concurrency", "check_interval_ms", "check_interval_min_ms", "check_interval_max_ms",
-    "check_retries", "check_timeout_s", "client_side_checking"]],
-  ["settings.group_refresh", ["refresh_interval_s", "refresh_batch"]],
-  ["settings.group_logs", ["log_retention_days", "log_max_rows"]],
-];
-
-function shown(value) {
-  if (typeof value === "boolean") return value ? t("common.on") : t("common.off");
-  if (Array.isArray(value)) return value.length ? value.join(", ") : "—";
-  return String(value);
-}
+export const access = "admin";
 
 export function Page() {
   const [values, setValues] = useState(null);
+  const [schema, setSchema] = useState(null);
+  const [info, setInfo] = useState(null);
   const [error, setError] = useState("");
-  useEffect(() => { api.get("/api/settings").then(setValues, (failure) => setError(failure.message)); }, []);
+  const loadInfo = () => api.get("/api/public/info").then(setInfo, () => {});
+  useEffect(() => {
+    Promise.all([api.get("/api/settings"), api.get("/api/settings/schema")]).then(([current, spec]) => {
+      setValues(current);
+      setSchema(spec);
+    }, (failure) => setError(failure.message));
+    loadInfo();
+  }, []);
+
+  const saved = (current) => { setValues(current); loadInfo(); };
+  const extra = (name) => {
+    if (name === "test_alert") return html`<${TestAlert} />`;
+    if (name === "guest_password" && info) {
+      return html`<${GuestPassword} info=${info} mode=${values.access_mode} onChanged=${loadInfo} />`;
+    }
+    return null;
+  };
+  const groups = values && [
+    ...GROUPS.map((group) => ({ ...group, title: t(`settings.group_${group.id}`),
+      fields: group.fields.filter((name) => name in values) })),
+    { id: "other", title: t("settings.group_other"), fields: otherFields(values) },
+  ].filter((group) => group.fields.length);
+
   return html`
     <${PageHeader} title=${t("settings.heading")} subtitle=${t("settings.subtitle")} />
     ${error && html`<p class="form-error" role="alert">${t("common.failed", { message: error })}</p>`}
     ${!values && !error && html`<${Spinner} />`}
-    ${values && html`<div class="settings-grid">${GROUPS.map(([group, names]) => html`
-      <section class="panel" aria-labelledby=${group}>
-        <h2 id=${group}>${t(group)}</h2>
-        <dl class="facts">${names.filter((name) => name in values).map((name) => html`
-          <div><dt><code>${name}</code></dt><dd>${shown(values[name])}</dd></div>`)}</dl>
-      </section>`)}</div>`}`;
+    ${values && html`<div class="settings-grid">
+      ${groups.map((group) => html`<${SettingsGroup} key=${group.id} id=${group.id} title=${group.title}
+          fields=${group.fields} values=${values} schema=${schema} onSaved=${saved}>${extra(group.extra)}<//>`)}
+      <section class="panel settings-panel" aria-labelledby="group-account" data-group="account">
+        <h2 id="group-account">${t("settings.group_account")}</h2>
+        <${AdminPassword} />
+        <${Sessions} />
+      </section>
+      <section class="panel settings-panel" aria-labelledby="group-backup" data-group="backup">
+        <h2 id="group-backup">${t("settings.group_backup")}</h2>
+        <${Backups} />
+      </section>
+    </div>`}`;
 }

@@ -1,11 +1,12 @@
-// `/`: the admin sign-in. Signed in already: on to /admin (or where the person was going).
+// `/login` (and `/` in the private mode): the admin sign-in. Signed in already: on to /admin
+// (or where the person was going).
 import { html, useEffect, useRef, useState } from "../preact.js";
 import { t } from "../i18n.js";
 import { api, setCsrfToken } from "../api.js";
-import { Brand, Icon, LanguageSwitch, Spinner } from "../ui.js";
+import { Brand, Icon, LanguageSwitch, Spinner, useCountdown } from "../ui.js";
 
 export const title = "signin.title";
-export const admin = false;
+export const access = "public";
 
 // Only a path on this site, never another origin (?next=https://elsewhere).
 function nextPath() {
@@ -29,8 +30,7 @@ export function Page({ onLanguage }) {
   const [state, setState] = useState(null);  // {enabled, signed_in}
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
-  const [waitUntil, setWaitUntil] = useState(0);
-  const [now, setNow] = useState(Date.now());
+  const [waiting, startWait] = useCountdown();
   const userRef = useRef(null);
 
   useEffect(() => {
@@ -40,16 +40,7 @@ export function Page({ onLanguage }) {
     }, (failure) => setError(failure.message));
   }, []);
   useEffect(() => { if (state?.enabled) userRef.current?.focus(); }, [state]);
-  useEffect(() => {  // the throttle's wait, counted down
-    if (waitUntil <= Date.now()) return undefined;
-    const timer = setInterval(() => {
-      setNow(Date.now());
-      if (Date.now() >= waitUntil) { clearInterval(timer); setError(""); }
-    }, 500);
-    return () => clearInterval(timer);
-  }, [waitUntil]);
-
-  const waiting = Math.max(0, Math.ceil((waitUntil - now) / 1000));
+  useEffect(() => { if (!waiting && error === "throttled") setError(""); }, [waiting]);
   const submit = async (event) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
@@ -63,8 +54,7 @@ export function Page({ onLanguage }) {
     } catch (failure) {
       setBusy(false);
       if (failure.code === "login_throttled") {
-        setWaitUntil(Date.now() + (failure.retryAfter || 60) * 1000);
-        setNow(Date.now());
+        startWait(failure.retryAfter || 60);
         setError("throttled");
       } else if (failure.code === "invalid_credentials") setError(t("signin.wrong"));
       else if (failure.code === "login_disabled") setState({ enabled: false });
