@@ -5,6 +5,7 @@ critical violation, and a screenshot is saved under test-output/screenshots/ to 
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import httpx
@@ -14,8 +15,12 @@ from playwright.sync_api import expect
 from browser.ui_support import DESKTOP, PHONE, axe_violations, checked_pool, no_sideways_scroll, ready, shoot
 from support import ROOT, make_key
 
-PAGES = {"signin": "/", "admin": "/admin", "keys": "/keys", "logs": "/logs", "settings": "/settings",
-         "docs": "/docs", "not-found": "/no-such-page"}
+PAGES = {"signin": "/", "login": "/login", "admin": "/admin", "keys": "/keys", "client-keys": "/client-keys",
+         "logs": "/logs", "audit": "/logs?tab=audit", "settings": "/settings", "docs": "/docs",
+         "not-found": "/no-such-page"}
+# `/` as visitors see it when the pool is shared: access mode, what to open, signed in as the admin?
+SHARED = {"shared-open": ("open", "/", False), "guest-sign-in": ("guest", "/", False),
+          "shared-admin": ("guest", "/", True), "docs-visitor": ("open", "/docs", False)}
 LOCALES = {"en": "en-US", "zh": "zh-CN"}
 VIEWPORTS = {"desktop": DESKTOP, "phone": PHONE}
 
@@ -28,12 +33,15 @@ def filled_pool(api, fake, local_server):
     api.post("/api/keys", json={"keys": [make_key(f"{i:03d}new") for i in range(3)]})
     ids = [item["id"] for item in api.get("/api/keys", params={"page_size": 2, "sort": "added"}).json()["items"]]
     api.post("/api/keys/disable", json={"ids": ids[:1]})
-    client_key = api.post("/api/client-keys", json={"name": "screenshots"}).json()["key"]
+    client_key = api.post("/api/client-keys", json={"name": "screenshots", "rpm_limit": 60}).json()["key"]
+    api.post("/api/client-keys", json={"name": "spare", "request_quota": 1000, "allow_upstream_key": True,
+                                       "models": ["deepseek-ai/DeepSeek-V3"]})
     for model in ("deepseek-ai/DeepSeek-V3", "no-such-model"):
         httpx.post(f"{local_server.url}/v1/chat/completions", headers={"authorization": f"Bearer {client_key}"},
                    json={"model": model, "messages": [{"role": "user", "content": "hi"}]}, timeout=30)
     deadline = time.monotonic() + 10
-    while api.get("/api/logs").json()["total"] < 2 and time.monotonic() < deadline:
+    while api.get("/api/logs").json()["total"] < 2:
+        assert time.monotonic() < deadline, "the requests were not logged"
         time.sleep(0.1)
     return keys
 
@@ -48,11 +56,38 @@ def test_page_renders_cleanly_fits_the_screen_and_passes_axe(filled_pool, open_p
         expect(page.get_by_role("heading", level=1)).to_have_text("页面不存在" if lang == "zh" else "Page not found")
     if name == "keys":
         page.wait_for_selector("table.keys-table tbody tr")
+    if name == "admin":
+        page.wait_for_selector("#chart-models")
+    check_page(page, name, lang, viewport)
+
+
+def check_page(page, name: str, lang: str, viewport: str) -> None:
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN" if lang == "zh" else "en")
     shoot(page, f"{name}-{lang}-{viewport}")
     assert no_sideways_scroll(page), f"{name} scrolls sideways at {VIEWPORTS[viewport]['width']} px"
     violations = axe_violations(page)
     assert not violations, json.dumps(violations, indent=1, ensure_ascii=False)
+
+
+@pytest.fixture
+def sharing(api):
+    yield lambda mode: (api.put("/api/settings", json={"access_mode": mode, "visitor_copy": True}),
+                        api.put("/api/guest-password", json={"password": "screenshot-guest-pw"}))
+    api.put("/api/settings", json={"access_mode": "private", "visitor_copy": False})
+    api.put("/api/guest-password", json={"password": None})
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+@pytest.mark.parametrize("lang", LOCALES)
+@pytest.mark.parametrize("name", SHARED)
+def test_the_shared_pages_render_cleanly_fit_the_screen_and_pass_axe(filled_pool, sharing, open_page, name, lang,
+                                                                     viewport):
+    mode, path, admin = SHARED[name]
+    sharing(mode)
+    page = open_page(path, locale=LOCALES[lang], viewport=VIEWPORTS[viewport], signed_in=admin)
+    if name != "guest-sign-in" and path == "/":
+        page.wait_for_selector("table.shared-table tbody tr")
+    check_page(page, name, lang, viewport)
 
 
 def test_the_phone_menu_collapses_and_opens(api, open_page):
@@ -93,6 +128,44 @@ def test_dialogs_pass_axe_and_fit_a_phone(filled_pool, open_page, lang):
             expect(page.locator("dialog[open]")).to_have_count(0)
 
 
+def new_dialogs(page):
+    """Open each dialog of the pages of the second UI issue in turn: (name, opener)."""
+    yield "client-key-create", lambda: (page.goto("/client-keys"), ready(page),
+                                        page.get_by_role("button", name=re.compile("Create client key|创建客户端密钥")).first.click())
+    yield "client-key-created", lambda: (page.goto("/client-keys"), ready(page),
+                                         page.get_by_role("button", name=re.compile("Create client key|创建客户端密钥")).first.click(),
+                                         page.locator("#ck-name").fill("screenshot"),
+                                         page.locator("dialog[open] button[type=submit]").click(),
+                                         page.locator("[data-new-key]").wait_for())
+    yield "client-key-edit", lambda: (page.goto("/client-keys"), ready(page),
+                                      page.locator("table.client-keys-table tbody tr").first
+                                      .locator(".row-actions button").first.click())
+    yield "client-key-delete", lambda: (page.goto("/client-keys"), ready(page),
+                                        page.locator("table.client-keys-table tbody tr").first
+                                        .locator(".row-actions button").last.click())
+    yield "logs-clear", lambda: (page.goto("/logs"), ready(page), page.locator(".toolbar-end .button-danger-quiet").click())
+    yield "sessions-revoke", lambda: (page.goto("/settings"), ready(page),
+                                      page.locator("[data-group=account] .button-danger").click())
+
+
+@pytest.mark.parametrize("lang", LOCALES)
+def test_the_new_dialogs_pass_axe_and_fit_a_phone(filled_pool, open_page, lang):
+    for viewport in ("desktop", "phone"):
+        page = open_page(None, locale=LOCALES[lang], viewport=VIEWPORTS[viewport])
+        for name, opener in new_dialogs(page):
+            opener()
+            dialog = page.locator("dialog[open]")
+            expect(dialog).to_be_visible()
+            page.wait_for_load_state("networkidle")
+            shoot(page, f"dialog-{name}-{lang}-{viewport}", full_page=False)
+            violations = axe_violations(page)
+            assert not violations, (name, json.dumps(violations, indent=1, ensure_ascii=False))
+            box = dialog.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= VIEWPORTS[viewport]["width"], name
+            page.keyboard.press("Escape")
+            expect(page.locator("dialog[open]")).to_have_count(0)
+
+
 def test_the_keys_page_is_keyboard_usable(api, open_page):
     api.post("/api/keys", json={"keys": [make_key(f"{i:03d}kbd") for i in range(3)]})
     page = open_page("/keys")
@@ -108,9 +181,9 @@ def test_the_keys_page_is_keyboard_usable(api, open_page):
     expect(dialog).to_be_hidden()
 
 
-def test_every_control_has_a_name(filled_pool, open_page):
-    page = open_page("/keys")
-    page.wait_for_selector("table.keys-table tbody tr")
+@pytest.mark.parametrize("path", ["/keys", "/admin", "/client-keys", "/logs", "/logs?tab=audit", "/settings", "/docs"])
+def test_every_control_has_a_name(filled_pool, open_page, path):
+    page = open_page(path)
     unnamed = page.evaluate("""() => [...document.querySelectorAll('button, input, select, textarea, a[href]')]
         .filter(el => !(el.getAttribute('aria-label') || el.labels?.length || el.textContent.trim()
                         || el.getAttribute('aria-labelledby') || el.title))

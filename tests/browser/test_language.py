@@ -59,7 +59,8 @@ def test_switching_changes_the_visible_texts_and_survives_a_reload(api, open_pag
     expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
 
 
-@pytest.mark.parametrize("path", ["/", "/admin", "/keys", "/logs", "/settings", "/docs", "/nowhere"])
+@pytest.mark.parametrize("path", ["/", "/login", "/admin", "/keys", "/client-keys", "/logs", "/logs?tab=audit", "/settings",
+                                  "/docs", "/nowhere"])
 def test_chinese_pages_show_no_english_message(api, fake, open_page, path):
     key = make_key("zhonly")
     fake.set_key(key, "invalid")
