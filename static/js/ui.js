@@ -198,36 +198,46 @@ export const NAV = [
   ["/docs", "nav.docs"],
 ];
 
+// The frame of every page with a top bar: skip link, brand, navigation, the page, notices.
+function Frame({ home, visitor = false, nav, children }) {
+  return html`
+    <a class="skip-link" href="#main">${t("nav.skip")}</a>
+    <header class="topbar">
+      <div class=${visitor ? "topbar-inner topbar-visitor" : "topbar-inner"}>
+        <a class="brand-link" href=${home}><${Brand} /></a>
+        ${nav}
+      </div>
+    </header>
+    <main id="main" class="main" tabindex="-1">${children}</main>
+    <${Notices} />`;
+}
+
+function NavLinks({ items, path }) {
+  return html`<ul>
+    ${items.map(([href, key]) => html`<li><a href=${href} aria-current=${href === path ? "page" : undefined}>
+      ${t(key)}</a></li>`)}
+  </ul>`;
+}
+
 export function Layout({ path, session, onLanguage, children }) {
   const [open, setOpen] = useState(false);
   const signOut = async () => {
     try { await api.post("/api/logout", {}, { signInOn401: false }); } catch { /* signed out either way */ }
     location.assign("/");
   };
-  return html`
-    <a class="skip-link" href="#main">${t("nav.skip")}</a>
-    <header class="topbar">
-      <div class="topbar-inner">
-        <a class="brand-link" href="/admin"><${Brand} /></a>
-        <button type="button" class="icon-button menu-button" aria-expanded=${open ? "true" : "false"}
-          aria-controls="main-nav" aria-label=${t("nav.menu")} onClick=${() => setOpen(!open)}>
-          <${Icon} name=${open ? "close" : "menu"} /></button>
-        <nav id="main-nav" class=${open ? "nav nav-open" : "nav"} aria-label=${t("nav.label")}>
-          <ul>
-            ${NAV.map(([href, key]) => html`<li><a href=${href} aria-current=${href === path ? "page" : undefined}>
-              ${t(key)}</a></li>`)}
-          </ul>
-          <div class="nav-tools">
-            <${LanguageSwitch} onLanguage=${onLanguage} />
-            <span class="user" title=${t("nav.signed_in_as", { user: session.username })}>${session.username}</span>
-            <button type="button" class="button button-quiet" onClick=${signOut}>
-              <${Icon} name="logout" size=${16} />${t("nav.sign_out")}</button>
-          </div>
-        </nav>
+  return html`<${Frame} home="/admin" nav=${html`
+    <button type="button" class="icon-button menu-button" aria-expanded=${open ? "true" : "false"}
+      aria-controls="main-nav" aria-label=${t("nav.menu")} onClick=${() => setOpen(!open)}>
+      <${Icon} name=${open ? "close" : "menu"} /></button>
+    <nav id="main-nav" class=${open ? "nav nav-open" : "nav"} aria-label=${t("nav.label")}>
+      <${NavLinks} items=${NAV} path=${path} />
+      <div class="nav-tools">
+        <${LanguageSwitch} onLanguage=${onLanguage} />
+        <span class="user" title=${t("nav.signed_in_as", { user: session.username })}>${session.username}</span>
+        <button type="button" class="button button-quiet" onClick=${signOut}>
+          <${Icon} name="logout" size=${16} />${t("nav.sign_out")}</button>
       </div>
-    </header>
-    <main id="main" class="main" tabindex="-1">${children}</main>
-    <${Notices} />`;
+    </nav>`}>${children}<//>`;
 }
 
 // The visitors' layout (the public page and the API docs in the open and guest modes): no
@@ -242,28 +252,17 @@ export function VisitorLayout({ path, info, onLanguage, children }) {
     try { await api.post("/api/guest/logout", {}, { signInOn401: false }); } catch { /* gone either way */ }
     location.assign("/");
   };
-  return html`
-    <a class="skip-link" href="#main">${t("nav.skip")}</a>
-    <header class="topbar">
-      <div class="topbar-inner topbar-visitor">
-        <a class="brand-link" href="/"><${Brand} /></a>
-        <nav class="nav nav-visitor" aria-label=${t("nav.label")}>
-          <ul>
-            ${VISITOR_NAV.map(([href, key]) => html`<li><a href=${href} aria-current=${href === path ? "page" : undefined}>
-              ${t(key)}</a></li>`)}
-          </ul>
-          <div class="nav-tools">
-            <${LanguageSwitch} onLanguage=${onLanguage} />
-            ${info?.guest && !info.admin && html`<button type="button" class="button button-quiet" onClick=${leave}>
-              <${Icon} name="logout" size=${16} />${t("guest.leave")}</button>`}
-            ${info?.admin ? html`<a class="button button-quiet" href="/admin">${t("nav.dashboard")}</a>`
-              : html`<a class="button button-quiet" href="/login">${t("nav.admin_sign_in")}</a>`}
-          </div>
-        </nav>
+  return html`<${Frame} home="/" visitor nav=${html`
+    <nav class="nav nav-visitor" aria-label=${t("nav.label")}>
+      <${NavLinks} items=${VISITOR_NAV} path=${path} />
+      <div class="nav-tools">
+        <${LanguageSwitch} onLanguage=${onLanguage} />
+        ${info?.guest && !info.admin && html`<button type="button" class="button button-quiet" onClick=${leave}>
+          <${Icon} name="logout" size=${16} />${t("guest.leave")}</button>`}
+        ${info?.admin ? html`<a class="button button-quiet" href="/admin">${t("nav.dashboard")}</a>`
+          : html`<a class="button button-quiet" href="/login">${t("nav.admin_sign_in")}</a>`}
       </div>
-    </header>
-    <main id="main" class="main" tabindex="-1">${children}</main>
-    <${Notices} />`;
+    </nav>`}>${children}<//>`;
 }
 
 export function PageHeader({ title, subtitle, children }) {

@@ -6,14 +6,12 @@ charts say the balance is unknown while validity and usage lead."""
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta, timezone
 
-import httpx
 import pytest
 from playwright.sync_api import expect
 
-from browser.ui_support import checked_pool, shoot
+from browser.ui_support import checked_pool, proxied, shoot
 from integration.stats_support import write  # noqa: F401  (fixture)
 from support import make_key
 
@@ -44,13 +42,8 @@ def busy_pool(api, fake, local_server):
     checked_pool(api, fake, keys, lambda i: kinds[i])
     api.post("/api/keys", json={"keys": [make_key("dashfresh")]})  # one unchecked key
     client = api.post("/api/client-keys", json={"name": "dashboard client"}).json()["key"]
-    for model in ("deepseek-ai/DeepSeek-V3", "deepseek-ai/DeepSeek-V3", "Qwen/Qwen2.5-7B-Instruct", "no-such-model"):
-        httpx.post(f"{local_server.url}/v1/chat/completions", headers={"authorization": f"Bearer {client}"},
-                   json={"model": model, "messages": [{"role": "user", "content": "hello there"}]}, timeout=30)
-    deadline = time.monotonic() + 10
-    while api.get("/api/logs").json()["total"] < 4:
-        assert time.monotonic() < deadline, "the requests were not logged"
-        time.sleep(0.1)
+    proxied(api, local_server.url, client, ["deepseek-ai/DeepSeek-V3", "deepseek-ai/DeepSeek-V3",
+                                            "Qwen/Qwen2.5-7B-Instruct", "no-such-model"])
     return keys
 
 

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import json
 import re
-import time
 
-import httpx
 import pytest
 from playwright.sync_api import expect
 
-from browser.ui_support import DESKTOP, PHONE, axe_violations, checked_pool, no_sideways_scroll, ready, shoot
+from browser.ui_support import DESKTOP, PHONE, axe_violations, checked_pool, no_sideways_scroll, proxied, ready, shoot
 from support import ROOT, make_key
 
 PAGES = {"signin": "/", "login": "/login", "admin": "/admin", "keys": "/keys", "client-keys": "/client-keys",
@@ -36,13 +34,7 @@ def filled_pool(api, fake, local_server):
     client_key = api.post("/api/client-keys", json={"name": "screenshots", "rpm_limit": 60}).json()["key"]
     api.post("/api/client-keys", json={"name": "spare", "request_quota": 1000, "allow_upstream_key": True,
                                        "models": ["deepseek-ai/DeepSeek-V3"]})
-    for model in ("deepseek-ai/DeepSeek-V3", "no-such-model"):
-        httpx.post(f"{local_server.url}/v1/chat/completions", headers={"authorization": f"Bearer {client_key}"},
-                   json={"model": model, "messages": [{"role": "user", "content": "hi"}]}, timeout=30)
-    deadline = time.monotonic() + 10
-    while api.get("/api/logs").json()["total"] < 2:
-        assert time.monotonic() < deadline, "the requests were not logged"
-        time.sleep(0.1)
+    proxied(api, local_server.url, client_key, ["deepseek-ai/DeepSeek-V3", "no-such-model"])
     return keys
 
 
@@ -199,7 +191,7 @@ def test_chartjs_loads_as_a_module_and_sets_the_global(api, open_page):
     assert loaded == ["function", version]
 
 
-@pytest.mark.parametrize("name", ["signin", "admin", "keys"])
+@pytest.mark.parametrize("name", ["signin", "admin", "keys", "client-keys", "logs", "settings", "docs"])
 def test_the_dark_theme_follows_the_system_and_keeps_contrast(filled_pool, open_page, name):
     page = open_page(None, signed_in=name != "signin")
     page.emulate_media(color_scheme="dark")

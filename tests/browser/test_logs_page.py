@@ -9,11 +9,10 @@ import io
 import re
 import time
 
-import httpx
 import pytest
 from playwright.sync_api import expect
 
-from browser.ui_support import ready, shoot
+from browser.ui_support import proxied, ready, shoot
 from integration.stats_support import write  # noqa: F401  (fixture)
 from support import make_key
 
@@ -32,14 +31,8 @@ def traffic(api, fake, local_server, write):
     write.logs([{"ts": now - (48 - i) * HOUR, "client_key_id": phone["id"], "key_id": ids[i % 3],
                  "model": "old-model", "status": 429 if i % 2 else 200, "error_class": "rate_limited" if i % 2 else None}
                 for i in range(6)])
-    for client, model in ((laptop, "deepseek-ai/DeepSeek-V3"), (laptop, "no-such-model"), (phone, "Qwen/Qwen2.5-7B-Instruct"),
-                          (phone, "deepseek-ai/DeepSeek-V3")):
-        httpx.post(f"{local_server.url}/v1/chat/completions", headers={"authorization": f"Bearer {client['key']}"},
-                   json={"model": model, "messages": [{"role": "user", "content": "hi"}]}, timeout=30)
-    deadline = time.monotonic() + 10
-    while api.get("/api/logs").json()["total"] < 10:
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
+    proxied(api, local_server.url, laptop["key"], ["deepseek-ai/DeepSeek-V3", "no-such-model"])
+    proxied(api, local_server.url, phone["key"], ["Qwen/Qwen2.5-7B-Instruct", "deepseek-ai/DeepSeek-V3"])
     return {"keys": keys, "laptop": laptop, "phone": phone}
 
 

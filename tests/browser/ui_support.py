@@ -143,3 +143,17 @@ def wait_for_check(api: Any, job: int, timeout: float = 30) -> None:
     while api.get(f"/api/jobs/{job}").json()["state"] == "running":
         assert time.monotonic() < deadline, f"check job {job} did not finish"
         time.sleep(0.05)
+
+
+def proxied(api: Any, server_url: str, client_key: str, models: list[str], timeout: float = 10) -> None:
+    """A chat request through /v1 per model (as a client app sends them), then wait until each is logged."""
+    import httpx
+
+    before = api.get("/api/logs").json()["total"]
+    for model in models:
+        httpx.post(f"{server_url}/v1/chat/completions", headers={"authorization": f"Bearer {client_key}"},
+                   json={"model": model, "messages": [{"role": "user", "content": "hello there"}]}, timeout=30)
+    deadline = time.monotonic() + timeout
+    while api.get("/api/logs").json()["total"] < before + len(models):
+        assert time.monotonic() < deadline, "the requests were not logged"
+        time.sleep(0.1)

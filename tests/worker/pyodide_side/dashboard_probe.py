@@ -4,11 +4,9 @@ to add up the rows each statement read (first() is asked as all(), which keeps t
 
 from __future__ import annotations
 
-import json
 import time
 
 from pyodide.code import run_js
-from pyodide.ffi import to_js
 
 from keypool.adapters.d1 import D1Database
 from keypool.adapters.webcrypto_kdf import WebCryptoKeyDerivation
