@@ -155,3 +155,15 @@ def test_open_mode_shows_anyone_the_keys_sorted_and_paged(mode, shared, open_pag
     mode("open", visitor_copy=True)
     page.reload()
     expect(page.locator("table.shared-table .icon-button")).to_have_count(12)
+
+
+def test_on_a_phone_the_shared_keys_sort_with_the_sort_choice(mode, shared, open_page):
+    from browser.ui_support import PHONE, no_sideways_scroll
+
+    mode("open")
+    page = visit(open_page, shared, viewport=PHONE)
+    expect(page.locator("table.shared-table thead")).to_be_hidden()  # cards: no column headers to click
+    page.get_by_label("Sort").select_option("added-asc")
+    page.wait_for_function("() => document.querySelector('table.shared-table tbody .balance').textContent === '1.00'")
+    expect(page).to_have_url(re.compile(r"sort=added&order=asc"))
+    assert no_sideways_scroll(page)

@@ -20,6 +20,7 @@ from ..core.stats import BALANCE_EDGES, DAY_S, REQUEST_RANGES, bins_with_outlier
 from ..http import HTTPError, Request, Response
 from ..routing import Route
 from ..services import Services
+from ..store.stats import rounded
 from .params import choice_param, int_param
 
 RANGES = {"all": None, "7d": 7, "30d": 30}
@@ -29,17 +30,13 @@ TOP = 8
 STATUSES = ("unchecked", "valid", "exhausted", "invalid", "disabled")
 
 
-def _round(value: Any, digits: int = 6) -> float | None:
-    return round(float(value), digits) if value is not None else None
-
-
 def trend_since(span: str, now: float) -> str | None:
     days = RANGES[span]
     return utc_day(now - (days - 1) * DAY_S) if days else None
 
 
 def trend_body(span: str, points: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"range": span, "points": points, "upper_fence": _round(fence_of([p["total_balance"] for p in points]))}
+    return {"range": span, "points": points, "upper_fence": rounded(fence_of([p["total_balance"] for p in points]))}
 
 
 def routes(services: Services) -> list[Route]:
@@ -63,17 +60,17 @@ def routes(services: Services) -> list[Route]:
             "keys": {"total": int(row["total"] or 0), "by_status": by_status, "valid": by_status["valid"]},
             "balance": {  # usable keys (enabled, not invalid): exhausted ones add their ~0
                 "known": int(row["usable_count"] or 0), "unknown": int(row["usable_unknown"] or 0),
-                **{name: _round(row[f"usable_{name}"]) for name in ("sum", "avg", "min", "max")},
+                **{name: rounded(row[f"usable_{name}"]) for name in ("sum", "avg", "min", "max")},
                 "valid": {  # valid keys whose balance is known
                     "known": int(row["valid_count"] or 0), "unknown": int(row["valid_unknown"] or 0),
-                    **{name: _round(row[f"valid_{name}"]) for name in ("sum", "avg", "min", "max")},
-                    **{name: _round(value) for name, value in quartiles.items()},
-                    "upper_fence": _round(fence), "outliers": found["outliers"],
+                    **{name: rounded(row[f"valid_{name}"]) for name in ("sum", "avg", "min", "max")},
+                    **{name: rounded(value) for name, value in quartiles.items()},
+                    "upper_fence": rounded(fence), "outliers": found["outliers"],
                 },
                 "distribution": bins_with_outliers(counts, fence, found["outliers"]),
             },
-            "pool": {"total_balance": _round(row["usable_sum"]), "valid_keys": by_status["valid"]},
-            "latest_keys": [{"id": r["id"], "key": mask_key(r["key"]), "balance": _round(r["balance"]),
+            "pool": {"total_balance": rounded(row["usable_sum"]), "valid_keys": by_status["valid"]},
+            "latest_keys": [{"id": r["id"], "key": mask_key(r["key"]), "balance": rounded(r["balance"]),
                              "status": r["status"] if r["enabled"] else "disabled", "added_at": r["added_at"]}
                             for r in found["latest"]],
             "requests": {"window_s": DAY_S, **found["requests"]},

@@ -1,9 +1,14 @@
-"""Pool statistics and balance history (the `balance_history` table).
+"""Pool statistics (the dashboard) and balance history (the `balance_history` table).
 
 The pool's balance is the sum of known balances of enabled keys that are not
 invalid (exhausted keys add their zero or slightly negative amounts). A row
 per key records a balance that changed; one row per UTC day (key_id NULL)
 holds the pool total and the number of valid keys, for the trend chart.
+
+The dashboard's figures are added up here, each read bounded: keys in one
+pass, quartiles from the (status, enabled, balance) index, requests from the
+request log's time index (`request_charts`, `requests_query`: the one place
+to point at hourly usage totals once the proxy writes them).
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ VALID_KNOWN = "status = 'valid' AND enabled = 1 AND balance IS NOT NULL"
 STATUSES = ("unchecked", "valid", "exhausted", "invalid")
 
 
-def _round(value: Any) -> float | None:
+def rounded(value: Any) -> float | None:
+    """A balance as the API gives it: six decimals at most, None when unknown (never 0)."""
     return round(float(value), 6) if value is not None else None
 
 
@@ -35,7 +41,7 @@ class StatsStore:
             "SELECT sum(balance) FILTER (WHERE status != 'invalid') AS total_balance, "
             "count(*) FILTER (WHERE status = 'valid') AS valid_keys FROM keys WHERE enabled = 1")
         row = row or {"total_balance": None, "valid_keys": 0}
-        return {"total_balance": _round(row["total_balance"]), "valid_keys": int(row["valid_keys"] or 0)}
+        return {"total_balance": rounded(row["total_balance"]), "valid_keys": int(row["valid_keys"] or 0)}
 
     async def save_day(self, day: str, now: float, totals: dict[str, Any]) -> None:
         """Today's pool total; written only when it changed."""
@@ -168,7 +174,7 @@ class StatsStore:
 
     @staticmethod
     def trend_points(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [{"day": r["day"], "total_balance": _round(r["balance"]), "valid_keys": r["valid_keys"]} for r in rows]
+        return [{"day": r["day"], "total_balance": rounded(r["balance"]), "valid_keys": r["valid_keys"]} for r in rows]
 
     async def trend(self, since_day: str | None) -> list[dict[str, Any]]:
         return self.trend_points(await self.db.all(*self.trend_query(since_day)))
@@ -177,7 +183,7 @@ class StatsStore:
         rows = await self.db.all(
             "SELECT ts, balance FROM balance_history WHERE key_id = ? ORDER BY ts DESC, id DESC LIMIT ?",
             (key_id, limit))
-        return [{"ts": r["ts"], "balance": _round(r["balance"])} for r in rows]
+        return [{"ts": r["ts"], "balance": rounded(r["balance"])} for r in rows]
 
     @staticmethod
     def prune_key_history_statement(older_than: float) -> tuple[str, list[Any]]:

@@ -10,6 +10,8 @@ import { Balance, SortHeader, When } from "../keys/table.js";
 
 const SORTS = ["balance", "added"];
 const PAGE_SIZES = [12, 24, 50, 100];
+// The sort choice beside the table (the column headers sort too, but a phone shows no headers).
+const SORT_CHOICES = ["balance-desc", "balance-asc", "added-desc", "added-asc"];
 
 function readUrl() {
   const query = new URLSearchParams(location.search);
@@ -71,10 +73,19 @@ export function SharedKeys({ info }) {
     </div>`}
     <div class="toolbar">
       <p class="muted">${mayCopy ? t("shared.copy_note") : t("shared.masked_note")}</p>
+      <div class="toolbar-end">
+      <label class="inline-field"><span>${t("shared.sort")}</span>
+        <select value=${`${view.sort}-${view.order}`} onChange=${(e) => {
+          const [sort, order] = e.currentTarget.value.split("-");
+          change({ sort, order, page: 1 });
+        }}>
+          ${SORT_CHOICES.map((choice) => html`<option value=${choice}>${t(`shared.sort_${choice.replace("-", "_")}`)}</option>`)}
+        </select></label>
       <label class="inline-field"><span>${t("keys.page_size")}</span>
         <select value=${view.page_size} onChange=${(e) => change({ page_size: Number(e.currentTarget.value), page: 1 })}>
           ${PAGE_SIZES.map((size) => html`<option value=${size}>${size}</option>`)}
         </select></label>
+      </div>
     </div>
     ${error && html`<p class="form-error" role="alert">${t("common.failed", { message: error })}</p>`}
     <div class="table-card">
