@@ -70,10 +70,12 @@ def harness_prerequisites() -> str | None:
 
 
 class WorkerHarness:
-    def __init__(self, folder: Path, env: dict[str, str], node_args: list[str] | None = None):
+    def __init__(self, folder: Path, env: dict[str, str], node_args: list[str] | None = None,
+                 config: dict[str, Any] | None = None):
         self.folder = folder
         self.env = env
         self.node_args = node_args or []  # e.g. --cpu-prof for bench/worker_cpu_bench.py
+        self.config = config or {}        # more harness settings, e.g. entryDir, deferImport (benchmarks)
         self.stderr_path = folder / "harness.stderr.log"
         self.process: subprocess.Popen | None = None
         self.port: int | None = None
@@ -92,6 +94,7 @@ class WorkerHarness:
             "env": self.env,
             # as workerd does with this compatibility flag
             "requestSignal": "enable_request_signal" in compatibility_flags(),
+            **self.config,
         }
         stderr = open(self.stderr_path, "wb")
         self.process = subprocess.Popen(
@@ -153,6 +156,12 @@ class WorkerHarness:
     def stats(self, invocation: int | str) -> dict[str, Any]:
         """Outbound fetches of one invocation, once its response and waitUntil work are done."""
         response = httpx.get(f"{self.url}/__harness/stats", params={"id": str(invocation)}, timeout=60)
+        response.raise_for_status()
+        return response.json()
+
+    def d1_rows(self) -> dict[str, int]:
+        """D1 rows read and written (D1's own meta counts) since the harness started."""
+        response = httpx.get(f"{self.url}/__harness/d1rows", timeout=30)
         response.raise_for_status()
         return response.json()
 
