@@ -132,17 +132,22 @@ class Default(WorkerEntrypoint):
         except Exception as exc:
             log.exception("worker setup failed")
             return _js_response(Response.error(500, f"worker setup failed: {exc}"))
+        url = urlsplit(js_request.url)
+        path = unquote(url.path) or "/"
+        headers = {str(name).lower(): str(value) for name, value in js_request.headers.entries()}
+        # The client key before the body: an unknown caller cannot make us read 32 MB.
+        refused = await app.proxy.refuse_early(js_request.method, path, headers)
+        if refused is not None:
+            return _js_response(refused)
         body = await _read_body(js_request, settings.max_body_bytes)
         if body is None:
             return _js_response(Response.error(413, f"request body exceeds {settings.max_body_bytes} bytes"))
-        url = urlsplit(js_request.url)
-        headers = {str(name).lower(): str(value) for name, value in js_request.headers.entries()}
         defer = _deferrer(self.ctx)
         request_defer.set(defer)
         client_signal.set(getattr(js_request, "signal", None))
         req = Request(
             method=js_request.method,
-            path=unquote(url.path) or "/",
+            path=path,
             query_string=url.query,
             headers=headers,
             body=body,

@@ -37,7 +37,7 @@ class App:
             *session.routes(self.sessions),
             *proxy.routes(self.proxy),
             *jobs_api.routes(services, self.jobs),
-            *keys.routes(services, self.pool, self.gate),
+            *keys.routes(services, self.pool, self.gate, self.jobs),
             *client_keys.routes(services, self.gate),
             *logs.routes(services),
             *settings_api.routes(services, self.pool),
@@ -52,6 +52,7 @@ class App:
                 raise HTTPError(413, f"request body exceeds {self.services.settings.max_body_bytes} bytes")
             if request.path.startswith("/api/"):  # never on /v1: bearer client keys only there
                 self.sessions.authenticate(request)
+                await self.recorder.catch_up()  # admin reads see every request this process served
             response = await self.router(request)
         except HTTPError as exc:
             response = exc.to_response()
@@ -64,6 +65,7 @@ class App:
 
     async def scheduled(self) -> dict:
         """The cron tick (Worker), the local periodic task and `python -m keypool refresh`."""
+        await self.recorder.catch_up()
         return await self.jobs.tick()
 
 

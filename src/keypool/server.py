@@ -123,6 +123,11 @@ class LocalServer:
     async def _http(self, scope: dict, receive: Any, send: Any) -> None:
         assert self.app is not None, "server not started"
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        # The client key before the body: an unknown caller cannot make us read 32 MB.
+        refused = await self.app.proxy.refuse_early(scope["method"], scope["path"], headers)
+        if refused is not None:
+            await self._send(send, refused)
+            return
         limit = self.settings.max_body_bytes
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:

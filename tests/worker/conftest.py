@@ -33,7 +33,10 @@ PYODIDE_SIDE = HERE / "pyodide_side"
 START_TIMEOUT_S = 120
 
 # Settings each test starts from (as in tests/integration/conftest.py).
-BASE_SETTINGS = {"strategy": "round_robin", "max_attempts": 3, "upstream_timeout_s": 120, "free_models": []}
+# Imports check no key unless a test asks (check_on_import is on by default): tests count upstream calls.
+BASE_SETTINGS = {"strategy": "round_robin", "max_attempts": 3, "upstream_timeout_s": 120, "free_models": [],
+                 "check_on_import": False, "max_key_failovers": 10, "request_deadline_s": 30,
+                 "request_log": "all", "log_flush_s": 20}
 
 _running: "WorkerHarness | None" = None
 

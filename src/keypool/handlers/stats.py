@@ -36,7 +36,7 @@ def routes(services: Services) -> list[Route]:
                                  for i, label in enumerate(bucket_labels(BUCKET_EDGES))],
             },
             "pool": await store.stats.pool_totals(),
-            "requests": {"window_s": DAY_S, **await store.stats.requests(now - DAY_S)},
+            "requests": {"window_s": DAY_S, **await store.usage.requests_since(now - DAY_S)},
             "trend": {"range": span, "points": await store.stats.trend(
                 utc_day(now - (days - 1) * DAY_S) if days else None)},
         })

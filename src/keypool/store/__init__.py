@@ -15,6 +15,7 @@ from .jobs import JobStore
 from .keys import KeyFilter, KeyStore
 from .logs import LogStore
 from .stats import StatsStore
+from .usage import UsageStore
 
 
 class Store:
@@ -27,6 +28,7 @@ class Store:
         self.jobs = JobStore(db)
         self.stats = StatsStore(db)
         self.audit = AuditStore(db)
+        self.usage = UsageStore(db)
 
 
 __all__ = ["Store", "KeyFilter"]

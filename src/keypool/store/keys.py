@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 from ..ports import Database
+from .usage import UNFOLDED_KEYS, with_unfolded
 
 # D1 caps a string value at 2 MB; 20k keys of ~55 bytes of JSON fit with room.
 IMPORT_CHUNK = 20_000
@@ -27,9 +28,11 @@ SORT_SQL = {
     "used": "last_used_at",
     "status": "status",
 }
-_PUBLIC_COLUMNS = (
-    "id, key, status, enabled, balance, gift_balance, charge_balance, added_at, checked_at, "
-    "last_used_at, last_error, fail_count, request_count, prompt_tokens, completion_tokens"
+# What the API shows of a key; usage totals include what store/usage.py has not folded in yet.
+_PUBLIC_SELECT = (
+    "SELECT k.id, k.key, k.status, k.enabled, k.balance, k.gift_balance, k.charge_balance, k.added_at, "
+    "k.checked_at, k.last_error, k.fail_count, " + with_unfolded("k") +
+    f" FROM keys k LEFT JOIN ({UNFOLDED_KEYS}) u ON u.uid = k.id"
 )
 
 
@@ -90,6 +93,15 @@ class KeyStore:
         results = await self.db.batch(statements)
         return sum(result.changes for result in results)
 
+    async def last_id(self) -> int:
+        row = await self.db.first("SELECT coalesce(max(id), 0) AS id FROM keys")
+        return row["id"] if row else 0
+
+    async def ids_after(self, after_id: int) -> list[int]:
+        """Keys added since `last_id` said `after_id`, in id order."""
+        rows = await self.db.all("SELECT id FROM keys WHERE id > ? ORDER BY id", (after_id,))
+        return [row["id"] for row in rows]
+
     async def count(self, key_filter: KeyFilter) -> int:
         where, params = key_filter.where()
         row = await self.db.first(f"SELECT count(*) AS n FROM keys{where}", params)
@@ -103,7 +115,7 @@ class KeyStore:
         # Unknown balances / never-checked keys sort last either way.
         order = f"{column} IS NULL, {column} {direction}, id {direction}"
         return await self.db.all(
-            f"SELECT {_PUBLIC_COLUMNS} FROM keys{where} ORDER BY {order} LIMIT ? OFFSET ?",
+            f"{_PUBLIC_SELECT}{where} ORDER BY {order} LIMIT ? OFFSET ?",
             [*params, limit, offset],
         )
 
@@ -133,7 +145,7 @@ class KeyStore:
         return result.changes
 
     async def get(self, key_id: int) -> dict[str, Any] | None:
-        return await self.db.first(f"SELECT {_PUBLIC_COLUMNS} FROM keys WHERE id = ?", (key_id,))
+        return await self.db.first(f"{_PUBLIC_SELECT} WHERE k.id = ?", (key_id,))
 
     async def status_counts(self) -> dict[str, int]:
         rows = await self.db.all(
@@ -147,7 +159,7 @@ class KeyStore:
     @staticmethod
     def candidates_query(after_id: int, limit: int) -> tuple[str, list[Any]]:
         """A window of keys that may serve requests, in id order after `after_id`."""
-        return ("SELECT id, key, status, balance FROM keys "
+        return ("SELECT id, key, status, balance, checked_at FROM keys "
                 "WHERE enabled = 1 AND status IN ('valid', 'unchecked', 'exhausted') AND id > ? "
                 "ORDER BY id LIMIT ?", [after_id, limit])
 
@@ -169,6 +181,12 @@ class KeyStore:
                 "ON CONFLICT (key_id, model) DO UPDATE SET reason = excluded.reason, "
                 "until = max(excluded.until, key_blocks.until)",
                 [key_id, model, reason, until])
+
+    @staticmethod
+    def served_statement(key_ids: Iterable[int]) -> tuple[str, list[Any]]:
+        """Keys that just answered a request well are alive: unchecked ones become valid."""
+        return ("UPDATE keys SET status = 'valid' WHERE status = 'unchecked' AND id IN (SELECT value FROM json_each(?))",
+                [json.dumps(sorted(key_ids))])
 
     @staticmethod
     def prune_blocks_statement(now: float) -> tuple[str, list[Any]]:

@@ -62,18 +62,6 @@ class StatsStore:
             f"WHERE {USABLE} AND balance IS NOT NULL GROUP BY bucket", list(edges))
         return {row["bucket"]: row["n"] for row in rows}
 
-    async def requests(self, since: float) -> dict[str, Any]:
-        row = await self.db.first(
-            "SELECT count(*) AS count, count(*) FILTER (WHERE status >= 400) AS errors, "
-            "coalesce(sum(prompt_tokens), 0) AS prompt_tokens, coalesce(sum(completion_tokens), 0) "
-            "AS completion_tokens, avg(latency_ms) AS avg_latency_ms FROM request_logs WHERE ts >= ?",
-            (since,)) or {}
-        prompt, completion = int(row.get("prompt_tokens") or 0), int(row.get("completion_tokens") or 0)
-        latency = row.get("avg_latency_ms")
-        return {"count": int(row.get("count") or 0), "errors": int(row.get("errors") or 0),
-                "prompt_tokens": prompt, "completion_tokens": completion, "tokens": prompt + completion,
-                "avg_latency_ms": round(latency, 2) if latency is not None else None}
-
     async def trend(self, since_day: str | None) -> list[dict[str, Any]]:
         clause, params = ("AND day >= ?", [since_day]) if since_day else ("", [])
         rows = await self.db.all(
