@@ -11,12 +11,13 @@ from typing import Any, Awaitable
 from urllib.parse import unquote, urlsplit
 
 import js
-from pyodide.ffi import create_proxy, jsnull
+from pyodide.ffi import create_proxy, jsnull, to_js
 from workers import WorkerEntrypoint
 
 from keypool.adapters.d1 import D1Database
 from keypool.adapters.js_fetch import JsFetchUpstream, client_signal, request_defer
 from keypool.adapters.kv_assets import KVAssets
+from keypool.adapters.system_clock import SystemClock
 from keypool.app import App, create_app
 from keypool.http import Request, Response
 from keypool.settings import Settings
@@ -26,13 +27,9 @@ log = logging.getLogger("keypool.worker")
 ENV_VARS = ("ADMIN_USERNAME", "ADMIN_PASSWORD", "ADMIN_TOKEN", "SESSION_SECRET",
             "UPSTREAM_BASE_URL", "BASE_URL", "MAX_BODY_BYTES")
 _NULL_BODY_STATUSES = (101, 204, 205, 304)
+_SMALL_BODY = 64 * 1024
 
 _built: tuple[App, Settings] | None = None
-
-
-class JsClock:
-    def now(self) -> float:
-        return js.Date.now() / 1000
 
 
 def _env_value(env: Any, name: str) -> str | None:
@@ -52,7 +49,7 @@ def _app(env: Any) -> tuple[App, Settings]:
         if db is None or db is jsnull:
             raise RuntimeError("the D1 binding DB is missing (see wrangler.toml)")
         app = create_app(settings, D1Database(db), JsFetchUpstream(),
-                         KVAssets(getattr(env, "STATIC_CONTENT", None)), JsClock())
+                         KVAssets(getattr(env, "STATIC_CONTENT", None)), SystemClock())
         _built = (app, settings)
     return _built
 
@@ -102,9 +99,7 @@ async def _read_body(js_request: Any, limit: int) -> bytes | None:
 
 
 def _js_response(response: Response) -> Any:
-    headers = js.Headers.new()
-    for name, value in response.headers:
-        headers.append(name, value)
+    headers = to_js([[name, value] for name, value in response.headers])  # one conversion, repeats kept
     body = response.body
     if isinstance(body, str):
         body = body.encode()
@@ -113,6 +108,8 @@ def _js_response(response: Response) -> Any:
     if not isinstance(body, (bytes, bytearray, memoryview)):
         # a JS ReadableStream from an upstream relay, passed straight through
         return js.Response.new(body, status=response.status, headers=headers)
+    if len(body) <= _SMALL_BODY:  # one conversion; a copy this small costs less than four calls
+        return js.Response.new(to_js(bytes(body)), status=response.status, headers=headers)
     # A view on the bytes in Python's memory: the Response constructor copies
     # them once, with no intermediate copy (as the runtime SDK does).
     proxy = create_proxy(bytes(body))
@@ -134,7 +131,8 @@ class Default(WorkerEntrypoint):
             return _js_response(Response.error(500, f"worker setup failed: {exc}"))
         url = urlsplit(js_request.url)
         path = unquote(url.path) or "/"
-        headers = {str(name).lower(): str(value) for name, value in js_request.headers.entries()}
+        # One conversion for all headers; Headers names are lower-case already.
+        headers = js.Object.fromEntries(js_request.headers.entries()).to_py()
         # The client key before the body: an unknown caller cannot make us read 32 MB.
         refused = await app.proxy.refuse_early(js_request.method, path, headers)
         if refused is not None:

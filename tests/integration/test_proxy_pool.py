@@ -138,3 +138,11 @@ def test_a_bad_key_walk_reaches_a_healthy_key_later_in_the_pool(api, fake, local
     add_keys(api, fake, *["invalid"] * 6, *["forbidden"] * 3, *["no_balance_402"] * 3, "ok")
     assert chat(sdk(local_server, client_key(api)), model=MODEL).choices[0].message.content
     assert fake.calls["total"] == 13
+
+
+def test_a_short_answer_cut_off_before_the_client_saw_it_fails_over(api, fake, local_server):
+    """A non-streamed answer is read whole before it is sent: one cut short goes to another key."""
+    broken, good = add_keys(api, fake, "break", "ok")
+    reply = chat(sdk(local_server, client_key(api)))
+    assert reply.choices[0].message.content == "".join(f"tok{i} " for i in range(fake.chunks))
+    assert (fake.count(key=broken), fake.count(key=good)) == (1, 1)

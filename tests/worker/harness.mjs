@@ -337,15 +337,29 @@ import json
 from workers.rpc import python_from_rpc, python_to_rpc
 
 
+_ARITY = {}
+
+
+def _arity(method):
+    """How many positional arguments an entrypoint method takes (None: any), looked up once
+    per method: workerd does not inspect signatures per request, and neither should we."""
+    key = (type(method.__self__), method.__name__)
+    if key not in _ARITY:
+        params = list(inspect.signature(method).parameters.values())
+        _ARITY[key] = None if any(p.kind is p.VAR_POSITIONAL for p in params) else len(
+            [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)])
+    return _ARITY[key]
+
+
 async def harness_call(instance, name, *args):
     """What workerd does around an entrypoint method: convert the arguments
     (a JS Request becomes workers.Request), pass only as many as the method
     takes, convert the result back."""
     method = getattr(instance, name)
     py_args = [python_from_rpc(arg) for arg in args]
-    params = list(inspect.signature(method).parameters.values())
-    if not any(p.kind is p.VAR_POSITIONAL for p in params):
-        py_args = py_args[:len([p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)])]
+    arity = _arity(method)
+    if arity is not None:
+        py_args = py_args[:arity]
     result = method(*py_args)
     if inspect.isawaitable(result):
         result = await result

@@ -39,6 +39,7 @@ _DROP_REQUEST_HEADERS = {
 # escapes left after decoding), never a dot segment: nothing can reach past /v1 upstream.
 _FORWARDABLE = re.compile(r"/v1(?:/[A-Za-z0-9._~!$&'()*+,;=:@-]+)*/?")
 ERROR_BODY_LIMIT = 64 * 1024
+SMALL_BODY = 256 * 1024  # answers up to this size are read whole (usage is in them) and sent as bytes
 USER_INFO = "/v1/user/info"
 
 
@@ -206,9 +207,18 @@ class Proxy:
                     walk.failed(outcome, 504 if exc.timeout else 502, b"", [])
                     continue
                 if upstream.status < 400:
+                    body = None
+                    if self._small(request, upstream):
+                        body = await upstream.read(SMALL_BODY)
+                        if len(body) < upstream.length:  # cut short, and the client saw nothing yet
+                            outcome = unreachable("the upstream's answer was cut short")
+                            self.pool.learn(candidate, model, outcome, request.defer)
+                            learned = True
+                            walk.failed(outcome, 502, b"", [])
+                            continue
                     self.pool.learn(candidate, model, OK, request.defer)
                     learned = True
-                    return await self._relay(request, upstream, entry, started, stream)
+                    return await self._relay(request, upstream, entry, started, stream, body)
                 body = await upstream.read(ERROR_BODY_LIMIT)
                 outcome = classify(upstream.status, body, dict(upstream.headers).get("retry-after"), self.clock.now())
                 self.pool.learn(candidate, model, outcome, request.defer)
@@ -223,16 +233,26 @@ class Proxy:
             walk.failed(outcome, upstream.status, body, list(upstream.headers))
         return self._give_up(request, entry, started, walk, none_left, stopped)
 
+    @staticmethod
+    def _small(request: Request, upstream) -> bool:
+        """A short answer that is no event stream (a non-streamed chat): read whole, not relayed.
+        Building a relay (tee, pipes, tasks) costs a Worker more CPU than the bytes do."""
+        return (request.method != "HEAD" and upstream.length is not None and upstream.length <= SMALL_BODY
+                and "text/event-stream" not in dict(upstream.headers).get("content-type", ""))
+
     async def _relay(self, request: Request, upstream, entry: dict[str, Any], started: float,
-                     stream: bool) -> Response:
+                     stream: bool, body: bytes | None) -> Response:
         entry.update(status=upstream.status, ttfb_ms=round((self.clock.now() - started) * 1000, 2))
+        observer = UsageObserver(self, entry, started, request.defer, len(request.body))
         if request.method == "HEAD":  # no body will be read: the request ends here, and is counted
             await upstream.close()
-            entry["latency_ms"] = entry["ttfb_ms"]
-            self.finish(entry, request.defer)
+            observer.finish(None)
             return Response(upstream.status, list(upstream.headers), b"")
+        if body is not None:
+            observer.feed(body)
+            observer.finish(None)
+            return Response(upstream.status, list(upstream.headers), body)
         sse = "text/event-stream" in dict(upstream.headers).get("content-type", "")
-        observer = UsageObserver(self, entry, started, request.defer, len(request.body))
         return Response(upstream.status, list(upstream.headers), upstream.relay(observer, sse))
 
     def _log_failure(self, entry, status, error_class, started, request) -> None:
