@@ -208,20 +208,26 @@ class KeyStore:
             "WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id", (json.dumps(list(ids)),))
 
     @staticmethod
-    def checked_statement(updates: Sequence[Any], now: float) -> tuple[str, list[Any]]:
-        """One statement for a chunk of checks: every key gets checked_at, and
-        the other fields only where the check changed something."""
-        rows = [[u.id, 1 if u.changed else 0, u.status, u.balance, u.gift_balance, u.charge_balance, u.last_error]
-                for u in updates]
-        return ("UPDATE keys SET checked_at = ?, "
-                "status = CASE WHEN u.c = 1 THEN u.s ELSE keys.status END, "
-                "balance = CASE WHEN u.c = 1 THEN u.b ELSE keys.balance END, "
-                "gift_balance = CASE WHEN u.c = 1 THEN u.g ELSE keys.gift_balance END, "
-                "charge_balance = CASE WHEN u.c = 1 THEN u.h ELSE keys.charge_balance END, "
-                "last_error = CASE WHEN u.c = 1 THEN u.e ELSE keys.last_error END "
-                "FROM (SELECT value ->> 0 AS id, value ->> 1 AS c, value ->> 2 AS s, value ->> 3 AS b, "
-                "value ->> 4 AS g, value ->> 5 AS h, value ->> 6 AS e FROM json_each(?)) AS u "
-                "WHERE keys.id = u.id", [int(now), json.dumps(rows)])
+    def checked_statements(updates: Sequence[Any], now: float) -> list[tuple[str, list[Any]]]:
+        """The writes of a chunk of checks: checked_at for every key, the other fields only for
+        keys the check changed. Two statements, because D1 bills an index write for every
+        indexed column a statement assigns, changed or not (status and balance are indexed):
+        a key whose check found nothing new costs its row and its checked_at entry only."""
+        changed = [[u.id, u.status, u.balance, u.gift_balance, u.charge_balance, u.last_error]
+                   for u in updates if u.changed]
+        same = [u.id for u in updates if not u.changed]
+        statements = []
+        if changed:
+            statements.append((
+                "UPDATE keys SET checked_at = ?, status = u.s, balance = u.b, gift_balance = u.g, "
+                "charge_balance = u.h, last_error = u.e "
+                "FROM (SELECT value ->> 0 AS id, value ->> 1 AS s, value ->> 2 AS b, value ->> 3 AS g, "
+                "value ->> 4 AS h, value ->> 5 AS e FROM json_each(?)) AS u WHERE keys.id = u.id",
+                [int(now), json.dumps(changed)]))
+        if same:
+            statements.append(("UPDATE keys SET checked_at = ? WHERE id IN (SELECT value FROM json_each(?))",
+                               [int(now), json.dumps(same)]))
+        return statements
 
     @staticmethod
     def unblock_statement(key_ids: Sequence[int], reason: str) -> tuple[str, list[Any]]:
