@@ -150,6 +150,8 @@ class Proxy:
             await self.gate.identify(headers)
         except HTTPError as exc:
             return _with_cors(exc.to_response())
+        except Exception:  # e.g. the database is down: the app's own path answers it cleanly
+            return None
         return None
 
     async def __call__(self, request: Request) -> Response:
