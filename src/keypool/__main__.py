@@ -1,4 +1,4 @@
-"""Command line: serve, migrate, import, refresh."""
+"""Command line: serve, migrate, import, refresh, backup, restore, split."""
 
 from __future__ import annotations
 
@@ -32,6 +32,27 @@ def _parser() -> argparse.ArgumentParser:
     refresh = commands.add_parser("refresh", help="run the scheduled tick once: a chunk of each running "
                                   "check job, else re-check the keys checked longest ago; prune logs; alerts")
     refresh.add_argument("--db", default=DEFAULT_DB)
+
+    reset = commands.add_parser("reset-password", help="set a new admin password (generated and printed, or "
+                                "read from stdin with --stdin); it wins over ADMIN_PASSWORD and ends every session")
+    reset.add_argument("--db", default=DEFAULT_DB)
+    reset.add_argument("--stdin", action="store_true", help="read the new password from the first line of stdin")
+    backup = commands.add_parser("backup", help="write the whole pool as one JSON document (keys in plain text: "
+                                 "keep it private)")
+    backup.add_argument("--db", default=DEFAULT_DB)
+    backup.add_argument("--output", "-o", default="-", help="file to write (default: standard output)")
+
+    restore = commands.add_parser("restore", help="apply a backup document (or - for stdin)")
+    restore.add_argument("file")
+    restore.add_argument("--db", default=DEFAULT_DB)
+    restore.add_argument("--mode", choices=("merge", "replace"), default="merge",
+                         help="merge: add what is missing, update keys where the backup is newer (default); "
+                              "replace: the pool becomes the backup")
+
+    split = commands.add_parser("split", help="cut a backup into smaller whole backups (a Worker restores a part "
+                                "per request)")
+    split.add_argument("file")
+    split.add_argument("--keys", type=int, default=25_000, help="keys per part (default 25000)")
     return parser
 
 
@@ -53,7 +74,11 @@ async def _import(path: str, source: str) -> None:
     try:
         import time
 
-        added = await Store(db).keys.add(parsed.keys, int(time.time()))
+        store, now = Store(db), int(time.time())
+        if parsed.carried:  # an older project's export or dump: its balances and dates come along
+            added = await store.backup.add_keys(parsed.keys, parsed.carried, now)
+        else:
+            added = await store.keys.add(parsed.keys, now)
     finally:
         db.close()
     print(f"added {added}, duplicates {parsed.duplicates + len(parsed.keys) - added}, invalid {parsed.invalid}")
@@ -64,14 +89,17 @@ async def _refresh(path: str) -> None:
 
     from .adapters.aiohttp_upstream import AiohttpUpstream
     from .adapters.file_assets import FileAssets
+    from .adapters.hashlib_kdf import HashlibKeyDerivation
     from .adapters.system_clock import SystemClock
+    from .adapters.system_resolver import SystemResolver
     from .app import create_app
     from .server import STATIC_DIR, open_database
 
     db = await open_database(path)
     upstream = AiohttpUpstream()
     try:
-        app = create_app(Settings.from_env(os.environ), db, upstream, FileAssets(STATIC_DIR), SystemClock())
+        app = create_app(Settings.from_env(os.environ), db, upstream, FileAssets(STATIC_DIR), SystemClock(),
+                         HashlibKeyDerivation(), SystemResolver())
         app.jobs.limited = False  # no Worker subrequest budget here
         summary = await app.scheduled()
     finally:
@@ -80,15 +108,103 @@ async def _refresh(path: str) -> None:
     print(json.dumps(summary))
 
 
+async def _reset_password(path: str, from_stdin: bool) -> int:
+    import time
+
+    from .adapters.hashlib_kdf import HashlibKeyDerivation
+    from .auth import reset_password
+    from .server import open_database
+    from .store import Store
+
+    given = sys.stdin.readline().rstrip("\r\n") if from_stdin else None
+    db = await open_database(path)
+    try:
+        password = await reset_password(Store(db), HashlibKeyDerivation(), time.time(), given)
+    except ValueError as exc:
+        print(f"keypool: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        db.close()
+    print("new admin password set; every session has ended" if given else f"new admin password: {password}")
+    return 0
+
+
+async def _backup(path: str, output: str) -> None:
+    import time
+
+    from .handlers.backup import backup_stream
+    from .server import open_database
+    from .store import Store
+
+    db = await open_database(path)
+    out = sys.stdout.buffer if output == "-" else open(output, "wb")
+    try:
+        part, chunks = await backup_stream(Store(db), time.time())
+        async for chunk in chunks:
+            out.write(chunk)
+        out.flush()
+    finally:
+        if out is not sys.stdout.buffer:
+            out.close()
+        db.close()
+    print(f"backed up {part['keys']} keys from {path}", file=sys.stderr)
+
+
+async def _restore(path: str, source: str, mode: str) -> int:
+    import json
+
+    from .handlers.backup import restore_document
+    from .http import HTTPError
+    from .server import open_database
+    from .store import Store
+
+    data = sys.stdin.buffer.read() if source == "-" else open(source, "rb").read()
+    db = await open_database(path)
+    try:
+        result = await restore_document(Store(db), data, mode)
+    except HTTPError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    finally:
+        db.close()
+    print(json.dumps(result, indent=1))
+    return 0
+
+
+def _split(source: str, keys: int) -> int:
+    from pathlib import Path
+
+    from .core.backup import BackupError, split_backup
+
+    path = Path(source)
+    try:
+        parts = split_backup(path.read_bytes(), keys)
+    except (BackupError, ValueError) as exc:
+        print(f"not split: {exc}", file=sys.stderr)
+        return 1
+    for number, part in enumerate(parts, 1):
+        out = path.with_name(f"{path.stem}.part{number:03d}{path.suffix or '.json'}")
+        out.write_text(part, encoding="utf-8")
+        print(out)
+    print(f"{len(parts)} part(s): restore them in order, the first with the mode you want, the others with "
+          "mode=merge; a part that failed can be sent again", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "serve":
         from .server import run
 
-        settings = Settings.from_env(os.environ)
-        if not settings.admin_token and not settings.admin_password:
-            logging.warning("neither ADMIN_TOKEN nor ADMIN_PASSWORD is set: the admin API stays locked")
+        try:
+            settings = Settings.from_env(os.environ)
+        except ValueError as exc:
+            print(f"keypool: {exc}", file=sys.stderr)
+            return 2
+        if problem := settings.token_problem():
+            print(f"keypool: {problem}", file=sys.stderr)
+            return 2
         run(settings, args.host, args.port, args.db)
     elif args.command == "migrate":
         asyncio.run(_migrate(args.db))
@@ -96,6 +212,14 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(_import(args.db, args.file))
     elif args.command == "refresh":
         asyncio.run(_refresh(args.db))
+    elif args.command == "reset-password":
+        return asyncio.run(_reset_password(args.db, args.stdin))
+    elif args.command == "backup":
+        asyncio.run(_backup(args.db, args.output))
+    elif args.command == "restore":
+        return asyncio.run(_restore(args.db, args.file, args.mode))
+    elif args.command == "split":
+        return _split(args.file, args.keys)
     return 0
 
 

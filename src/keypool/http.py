@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 from urllib.parse import parse_qs
 
+from .core import json_body
+
 
 def _is_text(value: Any) -> bool:
     """False if a string anywhere in parsed JSON holds an unpaired surrogate
@@ -40,11 +42,15 @@ class Request:
     # Lets handlers finish work after the response (ctx.waitUntil / a task).
     defer: Callable[[Awaitable[Any]], None] = _run_now
     path_params: dict[str, Any] = field(default_factory=dict)
-    # Set by the app from the admin session cookie (see auth.AdminSessions).
+    # Set by the app from the admin session cookie (see auth.Auth).
     session_user: str | None = None
     csrf_failed: bool = False
-    # Who else is calling, for the audit trail: "token" (the bearer ADMIN_TOKEN).
+    # Who else is calling, for the audit trail: "token" (the bearer ADMIN_TOKEN), "guest".
     principal: str | None = None
+    # The admin session behind session_user (see auth.Auth), for sign-out.
+    session: Any = None
+    # The address is outside admin_ip_allowlist: no admin credential counts.
+    admin_blocked: bool = False
 
     @property
     def query(self) -> dict[str, str]:
@@ -55,10 +61,11 @@ class Request:
         if not self.body:
             raise HTTPError(400, "request body must be JSON")
         try:
-            data = json.loads(self.body)
+            data = json_body.loads(self.body)
+            text = _is_text(data)
         except (ValueError, UnicodeDecodeError) as exc:
             raise HTTPError(400, f"request body is not valid JSON: {exc}") from None
-        if not _is_text(data):
+        if not text:
             raise HTTPError(400, "request body contains an unpaired UTF-16 surrogate (\\ud800-\\udfff)")
         return data
 
@@ -95,13 +102,13 @@ class Response:
 
     @classmethod
     def error(cls, status: int, message: str, type_: str | None = None, code: str | None = None,
-              headers: list[tuple[str, str]] | None = None) -> "Response":
-        """OpenAI's error shape, used for every error the pool itself answers."""
-        return cls.json(
-            {"error": {"message": message, "type": type_ or error_type(status), "code": code}},
-            status,
-            headers,
-        )
+              headers: list[tuple[str, str]] | None = None, param: str | None = None) -> "Response":
+        """OpenAI's error shape, used for every error the pool itself answers;
+        `param` names the field at fault, where there is one."""
+        error = {"message": message, "type": type_ or error_type(status), "code": code}
+        if param is not None:
+            error["param"] = param
+        return cls.json({"error": error}, status, headers)
 
 
 def error_type(status: int) -> str:
@@ -120,12 +127,13 @@ class HTTPError(Exception):
     """Raised by handlers for a clean 4xx/5xx with a message."""
 
     def __init__(self, status: int, message: str, code: str | None = None,
-                 headers: list[tuple[str, str]] | None = None):
+                 headers: list[tuple[str, str]] | None = None, param: str | None = None):
         super().__init__(message)
         self.status = status
         self.message = message
         self.code = code
         self.headers = headers or []
+        self.param = param
 
     def to_response(self) -> Response:
-        return Response.error(self.status, self.message, code=self.code, headers=self.headers)
+        return Response.error(self.status, self.message, code=self.code, headers=self.headers, param=self.param)

@@ -33,15 +33,17 @@ class KeyPool:
         self._window_full = False   # True when the pool has more keys than one window
         self._loading: asyncio.Future | None = None  # a refresh in flight, shared by requests that need one
         self._answered: asyncio.Event | None = None  # set when a key being tried gets its answer
-        self._generation = 0        # bumped by invalidate(): a refresh begun before is stale when done
+        # Bumped by invalidate(): views cached elsewhere (the public page) see the pool changed,
+        # and a refresh begun before is stale when it ends.
+        self.changes = 0
 
     def invalidate(self) -> None:
         self._loaded_at = float("-inf")
-        self._generation += 1
         self._loading = None
+        self.changes += 1
 
     async def refresh(self, next_window: bool = False) -> Selector:
-        now, generation = self.clock.now(), self._generation
+        now, generation = self.clock.now(), self.changes
         start = self._after_id if next_window else 0
         # One round trip for settings, keys and cooldowns. The window size is the
         # setting's last known value; a changed size applies from the next refresh.
@@ -66,7 +68,7 @@ class KeyPool:
         for block in blocks:
             selector.block(block["key_id"], block["model"], block["until"])
         self._selector = selector
-        if generation == self._generation:
+        if generation == self.changes:
             self._loaded_at = now
         return selector
 

@@ -103,10 +103,23 @@ class Upstream(Protocol):
 class Asset:
     body: bytes
     content_type: str
+    etag: str | None = None  # known to the store already (KV metadata); else derived from the body
 
 
 class Assets(Protocol):
     async def get(self, path: str) -> Asset | None: ...
+
+
+class KeyDerivation(Protocol):
+    async def pbkdf2_sha256(self, password: bytes, salt: bytes, iterations: int) -> bytes:
+        """32 bytes of PBKDF2-HMAC-SHA256 (hashlib locally, WebCrypto in the Worker)."""
+        ...
+
+
+class Resolver(Protocol):
+    async def addresses(self, host: str) -> list[str]:
+        """The IP addresses a host name resolves to (empty where the runtime cannot tell)."""
+        ...
 
 
 class Clock(Protocol):

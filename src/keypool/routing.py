@@ -12,7 +12,8 @@ from .http import HTTPError, Request, Response
 Handler = Callable[[Request], Awaitable[Response]]
 
 _PARAM = re.compile(r"\{(\w+)(?::(int|path))?\}")
-_CONVERTERS = {None: (r"[^/]+", str), "int": (r"[0-9]+", int), "path": (r".*", str)}
+# An id of more than 15 digits names nothing (see handlers/params.py): it never reaches SQL.
+_CONVERTERS = {None: (r"[^/]+", str), "int": (r"[0-9]{1,15}", int), "path": (r".*", str)}
 
 
 class Match(Enum):

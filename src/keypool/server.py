@@ -10,13 +10,18 @@ from pathlib import Path
 from typing import Any, Awaitable, Mapping
 
 from . import schema
-from .adapters.file_assets import FileAssets
 from .adapters.aiohttp_upstream import AiohttpUpstream
+from .adapters.file_assets import FileAssets
+from .adapters.hashlib_kdf import HashlibKeyDerivation
 from .adapters.sqlite import SQLiteDatabase
 from .adapters.system_clock import SystemClock
+from .adapters.system_resolver import SystemResolver
 from .app import App, create_app
+from .auth import first_start
+from .core.addresses import client_address, in_networks, parse_networks
 from .http import Request, Response
 from .settings import Settings
+from .store import Store
 
 log = logging.getLogger("keypool.server")
 
@@ -74,20 +79,30 @@ class BackgroundTasks:
 class LocalServer:
     """An ASGI application."""
 
-    def __init__(self, settings: Settings, db_path: str):
+    def __init__(self, settings: Settings, db_path: str, url: str = ""):
         # Group request-log writes: one transaction per quarter second under load.
         self.settings = replace(settings, log_flush_delay_s=0.25)
         self.db_path = db_path
+        self.url = url  # where people open the UI, for the first-start message
+        self.trusted = parse_networks(settings.trusted_proxies)
         self.app: App | None = None
         self.background = BackgroundTasks()
         self._closers: list[Any] = []
 
     async def startup(self) -> None:
         db = await open_database(self.db_path)
+        self._db = db
+        kdf, clock = HashlibKeyDerivation(), SystemClock()
+        # A session secret and, without ADMIN_PASSWORD, an admin password: generated once, kept in the database.
+        self.settings, password = await first_start(self.settings, Store(db), kdf, clock.now())
+        if password:
+            # Printed once, on purpose: the only time this password is ever shown.
+            print(f"\n  Admin sign-in at {self.url or 'the server URL'}\n  username: {self.settings.admin_username}"
+                  f"\n  password: {password}\n  (shown once; change it under Settings, or reset it with "
+                  f"`python -m keypool reset-password --db {self.db_path}`)\n", flush=True)
         upstream = AiohttpUpstream()
         self._closers = [upstream.aclose]
-        self.app = create_app(self.settings, db, upstream, FileAssets(STATIC_DIR), SystemClock())
-        self._db = db
+        self.app = create_app(self.settings, db, upstream, FileAssets(STATIC_DIR), clock, kdf, SystemResolver())
         # Balance checks: resume running jobs, tick every refresh_interval_s (KEYPOOL_TICK_SECONDS overrides).
         await self.app.jobs.start_background(tick_seconds(os.environ))
 
@@ -123,8 +138,9 @@ class LocalServer:
     async def _http(self, scope: dict, receive: Any, send: Any) -> None:
         assert self.app is not None, "server not started"
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        client_ip, scheme = self._origin(scope, headers)
         # The client key before the body: an unknown caller cannot make us read 32 MB.
-        refused = await self.app.proxy.refuse_early(scope["method"], scope["path"], headers)
+        refused = await self.app.refuse_early(scope["method"], scope["path"], headers, scheme)
         if refused is not None:
             await self._send(send, refused)
             return
@@ -144,19 +160,28 @@ class LocalServer:
             if len(body) > limit:
                 await self._send(send, Response.error(413, f"request body exceeds {limit} bytes"))
                 return
-        client = scope.get("client") or ("", 0)
         request = Request(
             method=scope["method"],
             path=scope["path"],
             query_string=scope.get("query_string", b"").decode("latin-1"),
             headers=headers,
             body=bytes(body),
-            client_ip=client[0],
-            scheme=scope.get("scheme", "http"),
+            client_ip=client_ip,
+            scheme=scheme,
             defer=self.background.defer,
         )
         response = await self.app.handle(request)
         await self._send(send, response, receive)
+
+    def _origin(self, scope: dict, headers: dict[str, str]) -> tuple[str, str]:
+        """The caller's address and scheme: the socket's, or a trusted proxy's word for them."""
+        peer = (scope.get("client") or ("", 0))[0]
+        scheme = scope.get("scheme", "http")
+        address = client_address(peer, headers.get("x-forwarded-for"), self.trusted)
+        if self.trusted and in_networks(peer, self.trusted):
+            proto = headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+            scheme = proto if proto in ("http", "https") else scheme
+        return address, scheme
 
     async def _send(self, send: Any, response: Response, receive: Any = None) -> None:
         headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
@@ -192,5 +217,7 @@ class LocalServer:
 def run(settings: Settings, host: str, port: int, db_path: str) -> None:
     import uvicorn
 
-    uvicorn.run(LocalServer(settings, db_path), host=host, port=port, log_level="info",
-                access_log=False, lifespan="on")
+    url = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
+    # proxy_headers off: X-Forwarded-For counts only from TRUSTED_PROXIES (see LocalServer._origin).
+    uvicorn.run(LocalServer(settings, db_path, url), host=host, port=port, log_level="info",
+                access_log=False, lifespan="on", proxy_headers=False)

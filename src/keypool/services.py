@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .audit import AuditTrail
-from .ports import Assets, Clock, Upstream
+from .ports import Assets, Clock, KeyDerivation, Resolver, Upstream
 from .settings import Settings
 from .store import Store
 
@@ -17,6 +17,8 @@ class Services:
     upstream: Upstream
     assets: Assets
     clock: Clock
+    kdf: KeyDerivation
+    resolver: Resolver
     audit: AuditTrail = field(init=False)
 
     def __post_init__(self) -> None:

@@ -3,10 +3,14 @@ process env), and pool settings the admin edits at run time (config table)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from .core.addresses import parse_networks
+
 DEFAULT_UPSTREAM = "https://api.siliconflow.cn"
+MIN_TOKEN_LENGTH = 16
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -19,6 +23,15 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ValueError(f"{name} must be an integer, got {raw!r}") from None
 
 
+def _networks(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    values = tuple(v.strip() for v in (env.get(name) or "").split(",") if v.strip())
+    try:
+        parse_networks(values)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+    return values
+
+
 @dataclass(frozen=True)
 class Settings:
     admin_username: str = "admin"
@@ -27,6 +40,12 @@ class Settings:
     session_secret: str | None = None
     upstream_base_url: str = DEFAULT_UPSTREAM
     max_body_bytes: int = 32 * 1024 * 1024
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto the local server believes (CIDRs; none by default).
+    trusted_proxies: tuple[str, ...] = ()
+    # Alert webhooks may target loopback, private and link-local addresses (off: no SSRF into the LAN).
+    allow_private_webhooks: bool = False
+    # Why a set ADMIN_TOKEN was refused (the Worker runs on without it), for the 401 message.
+    admin_token_refused: str | None = None
     # Seconds the request recorder groups writes for (0: the pool setting log_flush_s decides).
     log_flush_delay_s: float = 0.0
     extra: dict[str, str] = field(default_factory=dict)
@@ -41,7 +60,16 @@ class Settings:
             session_secret=env.get("SESSION_SECRET") or None,
             upstream_base_url=base.rstrip("/"),
             max_body_bytes=_int(env, "MAX_BODY_BYTES", cls.max_body_bytes),
+            trusted_proxies=_networks(env, "TRUSTED_PROXIES"),
+            allow_private_webhooks=(env.get("ALLOW_PRIVATE_WEBHOOKS") or "").lower() in ("1", "true", "yes"),
         )
+
+    def token_problem(self) -> str | None:
+        """Why ADMIN_TOKEN is refused, or None."""
+        if self.admin_token and len(self.admin_token) < MIN_TOKEN_LENGTH:
+            return (f"ADMIN_TOKEN must have at least {MIN_TOKEN_LENGTH} characters; generate one with "
+                    "`python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`")
+        return None
 
 
 # Pool settings: name -> (default, type, minimum, maximum or allowed values).
@@ -83,7 +111,16 @@ POOL_SETTINGS: dict[str, tuple[Any, type, Any, Any]] = {
     "alert_webhook_url": ("", str, None, None),
     "alert_min_total_balance": (0.0, float, 0.0, 1e12),  # 0: no alert
     "alert_min_valid_keys": (0, int, 0, 10_000_000),     # 0: no alert
+    # Rows per page on the admin UI's keys page (the API's own default stays 50).
+    "page_size": (12, int, None, (12, 24, 50, 100)),
+    # Admin sign-in and the admin API only from these addresses (CIDRs; empty: any address).
+    "admin_ip_allowlist": ([], list, None, None),
+    # Sharing the pool: "private" (admin only), "guest" (visitors with the guest password), "open" (anyone).
+    "access_mode": ("private", str, None, ("private", "guest", "open")),
+    # Visitors may copy full keys (each copy through the API, rate-limited, audited).
+    "visitor_copy": (False, bool, None, None),
 }
+NETWORK_LISTS = ("admin_ip_allowlist",)
 
 
 def pool_defaults() -> dict[str, Any]:
@@ -91,36 +128,55 @@ def pool_defaults() -> dict[str, Any]:
 
 
 def validate_pool_settings(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Checked copy of a settings update; raises ValueError with a message."""
+    """Checked copy of a settings update; raises SettingError naming the setting."""
     clean: dict[str, Any] = {}
     for name, value in values.items():
         if name not in POOL_SETTINGS:
-            raise ValueError(f"unknown setting {name!r}")
-        default, kind, low, high = POOL_SETTINGS[name]
-        if kind is int:
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise ValueError(f"{name} must be an integer")
-            if value < low or value > high:
-                raise ValueError(f"{name} must be between {low} and {high}")
-        elif kind is float:
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ValueError(f"{name} must be a number")
-            if not low <= value <= high:
-                raise ValueError(f"{name} must be between {low:g} and {high:g}")
-            value = float(value)
-        elif kind is bool:
-            if not isinstance(value, bool):
-                raise ValueError(f"{name} must be true or false")
-        elif kind is str and high is None:
-            if not isinstance(value, str) or len(value) > 2000:
-                raise ValueError(f"{name} must be text of at most 2000 characters")
-            if name.endswith("_url") and value and not value.startswith(("http://", "https://")):
-                raise ValueError(f"{name} must be an http:// or https:// URL, or empty")
-        elif kind is str:
-            if value not in high:
-                raise ValueError(f"{name} must be one of {', '.join(high)}")
-        elif kind is list:
-            if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-                raise ValueError(f"{name} must be a list of non-empty strings")
-        clean[name] = value
+            raise SettingError(name, f"unknown setting {name!r}")
+        clean[name] = _checked(name, value)
     return clean
+
+
+class SettingError(ValueError):
+    def __init__(self, name: str, message: str):
+        super().__init__(message)
+        self.name = name
+
+
+def _checked(name: str, value: Any) -> Any:
+    default, kind, low, high = POOL_SETTINGS[name]
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise SettingError(name, f"{name} must be an integer")
+        if isinstance(high, tuple):
+            if value not in high:
+                raise SettingError(name, f"{name} must be one of {', '.join(map(str, high))}")
+        elif value < low or value > high:
+            raise SettingError(name, f"{name} must be between {low} and {high}")
+    elif kind is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise SettingError(name, f"{name} must be a number")
+        if not low <= value <= high:
+            raise SettingError(name, f"{name} must be between {low:g} and {high:g}")
+        value = float(value)
+    elif kind is bool:
+        if not isinstance(value, bool):
+            raise SettingError(name, f"{name} must be true or false")
+    elif kind is str and high is None:
+        if not isinstance(value, str) or len(value) > 2000:
+            raise SettingError(name, f"{name} must be text of at most 2000 characters")
+        if name.endswith("_url") and value and not value.startswith(("http://", "https://")):
+            raise SettingError(name, f"{name} must be an http:// or https:// URL, or empty")
+    elif kind is str:
+        if value not in high:
+            raise SettingError(name, f"{name} must be one of {', '.join(high)}")
+    elif kind is list:
+        if (not isinstance(value, list) or len(value) > 1000
+                or not all(isinstance(v, str) and v and len(v) <= 200 for v in value)):
+            raise SettingError(name, f"{name} must be a list of non-empty strings")
+        if name in NETWORK_LISTS:
+            try:
+                parse_networks(value)
+            except ValueError as exc:
+                raise SettingError(name, f"{name}: {exc}") from None
+    return value

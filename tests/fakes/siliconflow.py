@@ -132,6 +132,11 @@ SERVER_ERROR = {"code": 50500, "data": None, "message": (
 USER_INFO_GONE = {"code": 41000, "message": "This API is no longer available.", "data": None}
 
 JSON_TYPE = b"application/json; charset=utf-8"
+# SiliconFlow answers browsers (the admin UI's client-side checking calls it from the page).
+CORS = [(b"access-control-allow-origin", b"*"), (b"access-control-expose-headers", b"retry-after")]
+CORS_PREFLIGHT = [(b"access-control-allow-methods", b"GET, POST, OPTIONS"),
+                  (b"access-control-allow-headers", b"authorization, content-type"),
+                  (b"access-control-max-age", b"600")]
 SSE_TYPE = b"text/event-stream"
 
 
@@ -372,6 +377,8 @@ class FakeSiliconFlow:
             if not message.get("more_body"):
                 break
         path, method = scope["path"], scope["method"]
+        if method == "OPTIONS":  # a browser's CORS preflight (client-side checking): no call, not counted
+            return await self._send(send, _Reply(204, b"", headers=CORS_PREFLIGHT), None, None)
         if path.startswith("/__fake/"):
             reply = self._control(method, path, body)
             return await self._send(send, reply, None, None)
@@ -671,7 +678,7 @@ class FakeSiliconFlow:
 
     async def _send(self, send: Callable, reply: _Reply, request: _Request | None,
                     break_options: dict | None) -> None:
-        headers = [(b"content-type", reply.content_type), *reply.headers]
+        headers = [(b"content-type", reply.content_type), *CORS, *reply.headers]
         if reply.events is None:
             body = reply.body if isinstance(reply.body, bytes) else _dumps(reply.body)
             headers.append((b"content-length", str(len(body)).encode()))

@@ -199,6 +199,7 @@ def worker_harness(tmp_path_factory, fake_siliconflow):
         "ADMIN_PASSWORD": ADMIN_PASSWORD,
         "SESSION_SECRET": "test-session-secret",
         "UPSTREAM_BASE_URL": fake_siliconflow.url,
+        "ALLOW_PRIVATE_WEBHOOKS": "1",  # the alert tests' webhook listens on loopback
     })
     try:
         harness.start()

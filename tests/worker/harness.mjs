@@ -512,7 +512,9 @@ async function runInvocation(kind, label, res, call) {
     return;
   }
   try {
-    await sendResponse(res, response, { "x-harness-invocation": invocation.id });
+    // In the invocation's scope: a body made as it is sent (a backup) queries D1
+    // while it streams, and in workerd that work belongs to the invocation too.
+    await invocationScope.run(invocation, () => sendResponse(res, response, { "x-harness-invocation": invocation.id }));
   } finally {
     settle(invocation);
   }

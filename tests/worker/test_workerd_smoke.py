@@ -10,7 +10,9 @@ module and always stopped.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import signal
 import subprocess
 import time
@@ -19,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from support import ADMIN_TOKEN, admin_client, free_port, make_key, wait_until_healthy
+from support import ADMIN_PASSWORD, ADMIN_TOKEN, admin_client, free_port, make_key, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 WRANGLER = ROOT / "node_modules" / "wrangler" / "bin" / "wrangler.js"
@@ -55,11 +57,12 @@ class WranglerDev:
 
     def prepare(self) -> None:
         run_wrangler(self.env, "d1", "migrations", "apply", "DB", "--local", "--persist-to", str(self.state))
-        for file in sorted((ROOT / "static").rglob("*")):
-            if file.is_file():  # as deploy-static.sh --local does
-                run_wrangler(self.env, "kv", "key", "put", "--binding", "STATIC_CONTENT", "--local",
-                             "--persist-to", str(self.state), file.relative_to(ROOT / "static").as_posix(),
-                             "--path", str(file))
+        # The admin UI into KV exactly as a user deploys it.
+        result = subprocess.run([str(ROOT / "deploy-static.sh"), "--local", "--persist-to", str(self.state)],
+                                cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=120,
+                                stdin=subprocess.DEVNULL)
+        assert result.returncode == 0, f"deploy-static.sh:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        self.deploy_output = result.stdout
 
     def start(self) -> None:
         log = open(self.log_path, "wb")
@@ -67,6 +70,7 @@ class WranglerDev:
             ["node", str(WRANGLER), "dev", "--local", "--ip", "127.0.0.1", "--port", str(self.port),
              "--persist-to", str(self.state), "--show-interactive-dev-session=false",
              "--var", f"ADMIN_TOKEN:{ADMIN_TOKEN}", "--var", f"UPSTREAM_BASE_URL:{self.upstream_url}",
+             "--var", f"ADMIN_PASSWORD:{ADMIN_PASSWORD}", "--var", "SESSION_SECRET:smoke-session-secret",
              *self.extra_args],
             cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: stopped as a whole, by id
@@ -152,13 +156,66 @@ def chat_stream(workerd, key: str) -> httpx.Response:
                               "messages": [{"role": "user", "content": "hi"}]}, timeout=30)
 
 
-def test_healthz_and_the_ui_page_from_kv(workerd):
+def test_healthz_and_the_ui_from_kv_after_deploy_static(workerd):
     assert httpx.get(f"{workerd.url}/healthz").json() == {"ok": True}
-    page = httpx.get(f"{workerd.url}/")
-    assert page.status_code == 200
-    assert page.headers["content-type"] == "text/html; charset=utf-8"
-    assert page.content == (ROOT / "static" / "index.html").read_bytes()
+    files = [p for p in (ROOT / "static").rglob("*") if p.is_file()]
+    assert f"{len(files)} files in static/: {len(files)} to upload" in workerd.deploy_output
+    for path in ("/", "/keys", "/docs"):
+        page = httpx.get(f"{workerd.url}{path}")
+        assert page.status_code == 200
+        assert page.headers["content-type"] == "text/html; charset=utf-8"
+        assert page.content == (ROOT / "static" / "index.html").read_bytes()
+        assert "script-src 'self'" in page.headers["content-security-policy"]
+    for name, kind, cache in (("js/app.js", "text/javascript; charset=utf-8", "no-cache"),
+                              ("vendor/htm-preact-standalone-3.1.1.js", "text/javascript; charset=utf-8",
+                               "public, max-age=31536000, immutable"),
+                              ("img/icon.svg", "image/svg+xml; charset=utf-8", "no-cache")):
+        response = httpx.get(f"{workerd.url}/static/{name}")
+        assert response.status_code == 200 and response.content == (ROOT / "static" / name).read_bytes()
+        assert response.headers["content-type"] == kind and response.headers["cache-control"] == cache
+        # the ETag deploy-static.sh stored with the file, as the local server derives it
+        assert response.headers["etag"] == '"' + hashlib.sha256(response.content).hexdigest()[:32] + '"'
+        again = httpx.get(f"{workerd.url}/static/{name}", headers={"if-none-match": response.headers["etag"]})
+        assert again.status_code == 304 and again.content == b""
     assert httpx.get(f"{workerd.url}/static/nope.js").status_code == 404
+    missing = httpx.get(f"{workerd.url}/no-such-page")
+    assert missing.status_code == 404 and missing.headers["content-type"] == "text/html; charset=utf-8"
+
+
+def test_sign_in_keys_list_and_import_in_a_browser(api, workerd):
+    """The same UI as locally, once through the real runtime: sign in, import through the textarea,
+    see the rows the API lists; no console error or failed request on the way."""
+    from browser.ui_support import Guard, launch_chromium, ready
+
+    keys = [make_key(f"{i:02d}browser") for i in range(15)]
+    with launch_chromium() as browser:
+        context = browser.new_context(base_url=workerd.url, locale="en-US", viewport={"width": 1280, "height": 800})
+        page = context.new_page()
+        guard = Guard()
+        guard.attach(page)
+        page.goto("/")
+        ready(page)
+        page.fill("#password", ADMIN_PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/admin")
+        page.goto("/keys")
+        ready(page)
+        page.get_by_role("button", name="Add keys").first.click()
+        dialog = page.get_by_role("dialog", name="Add keys")
+        dialog.get_by_label("Keys", exact=True).fill("\n".join(keys + keys[:2] + ["junk"]))
+        dialog.get_by_role("button", name="Add", exact=True).click()
+        dialog.get_by_text("Import finished").wait_for(timeout=60_000)
+        counts = [dialog.locator(f'[data-count="{n}"]').inner_text() for n in ("added", "duplicates", "invalid")]
+        assert counts == ["15", "2", "1"]
+        dialog.get_by_role("button", name="Done").click()
+        listed = [item["key"] for item in api.get("/api/keys", params={"page_size": 12}).json()["items"]]
+        page.wait_for_function("(want) => JSON.stringify([...document.querySelectorAll("
+                               "'table.keys-table tbody code.key')].map(e => e.textContent)) === JSON.stringify(want)",
+                               arg=listed)
+        page.get_by_role("button", name=re.compile(r"^Next$")).click()
+        page.wait_for_function("() => document.querySelectorAll('table.keys-table tbody tr').length === 3")
+        context.close()
+    assert not guard.problems, guard.problems
 
 
 def test_import_list_export(api, workerd):

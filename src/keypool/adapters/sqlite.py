@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from typing import Any, Sequence
 
@@ -22,9 +23,18 @@ class SQLiteDatabase:
 
     def __init__(self, path: str):
         self.path = path
+        on_disk = path not in ("", ":memory:") and not path.startswith("file:")
+        if on_disk:
+            # The file holds upstream keys in plain text: owner-only from the first byte.
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+            os.chmod(path, 0o600)
         self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.conn.row_factory = _dict_row
         self.conn.execute("PRAGMA journal_mode = WAL")
+        if on_disk:  # SQLite gives -wal/-shm the database file's mode; fix ones left from before
+            for extra in ("-wal", "-shm"):
+                if os.path.exists(path + extra):
+                    os.chmod(path + extra, 0o600)
         self.conn.execute("PRAGMA synchronous = NORMAL")
         self.conn.execute("PRAGMA foreign_keys = ON")
         self.conn.execute("PRAGMA busy_timeout = 5000")

@@ -11,15 +11,12 @@ from ..http import HTTPError, Request, Response
 from ..routing import Route
 from ..services import Services
 from ..store.client_keys import EDITABLE
+from .params import json_int
 
 
 def _optional_int(body: dict[str, Any], name: str, low: int = 0) -> int | None:
     value = body.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise HTTPError(400, f"{name} must be an integer >= {low} or null")
-    return value
+    return None if value is None else json_int(value, name, low)
 
 
 def validate_fields(body: dict[str, Any], creating: bool) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from ..jobs import JobRunner
 from ..routing import Route
 from ..services import Services
 from .keys import filter_from_body, filter_from_query, public_key
+from .params import MAX_INT, int_param
 
 RECENT_JOBS = 20
 MAX_CLIENT_RESULTS = 1000
@@ -134,14 +135,11 @@ def routes(services: Services, runner: JobRunner) -> list[Route]:
         require_admin(request, settings)
         await require_client_checking()
         query = request.query
-        try:
-            limit = min(int(query.get("limit") or MAX_CLIENT_RESULTS), MAX_CLIENT_RESULTS)
-            after = int(query.get("after") or 0)
-            ids = [int(i) for i in query["ids"].split(",") if i.strip()] if query.get("ids") else None
-        except ValueError:
-            raise HTTPError(400, "ids must be comma-separated integers; limit and after integers") from None
-        if limit < 1 or after < 0:
-            raise HTTPError(400, "limit must be at least 1 and after at least 0")
+        limit = int_param(query.get("limit"), "limit", MAX_CLIENT_RESULTS, 1, MAX_INT)
+        limit = min(limit, MAX_CLIENT_RESULTS)
+        after = int_param(query.get("after"), "after", 0, 0, MAX_INT)
+        ids = ([int_param(i, "ids", 0, 0, MAX_INT) for i in query["ids"].split(",") if i.strip()]
+               if query.get("ids") else None)
         if ids is None:
             ids = [i for i in await store.keys.ids(filter_from_query(query)) if i > after]
         if len(ids) > limit:
@@ -173,7 +171,7 @@ def routes(services: Services, runner: JobRunner) -> list[Route]:
             key_id, status, raw = item.get("id"), item.get("status"), _client_body(item.get("body", ""))
             endpoint = item.get("endpoint") or "user_info"
             reason = None
-            if not isinstance(key_id, int) or isinstance(key_id, bool):
+            if not isinstance(key_id, int) or isinstance(key_id, bool) or not 0 <= key_id <= MAX_INT:
                 reason = "id must be an integer"
             elif not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
                 reason = "status must be an HTTP status code"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import time
 from typing import Any
 
 from ..auth import is_admin, require_admin
@@ -17,48 +19,23 @@ from ..routing import Route
 from ..services import Services
 from ..store import KeyFilter
 from ..store.keys import SORT_SQL, STATUS_SQL
+from .params import choice_param, int_param, json_ids, number_param, text_param
 
 MAX_PAGE_SIZE = 1000
 MAX_IMPORT_KEYS = 200_000
-
-
-def _float(value: Any, name: str) -> float | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, bool):
-        raise HTTPError(400, f"{name} must be a number")
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise HTTPError(400, f"{name} must be a number, got {value!r}") from None
-
-
-def int_param(value: str | None, name: str, default: int, low: int, high: int) -> int:
-    if value in (None, ""):
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise HTTPError(400, f"{name} must be an integer, got {value!r}") from None
-    if not low <= number <= high:
-        raise HTTPError(400, f"{name} must be between {low} and {high}")
-    return number
+PREVIEW_ITEMS = 5
 
 
 def _status(value: Any) -> str | None:
-    if value in (None, "", "all"):
-        return None
-    if value not in STATUS_SQL:
-        raise HTTPError(400, f"status must be one of all, {', '.join(STATUS_SQL)}")
-    return value
+    return choice_param(value, "status", ("all", *STATUS_SQL), empty=(None, "", "all"))
 
 
 def filter_from_query(query: dict[str, str]) -> KeyFilter:
     return KeyFilter(
         status=_status(query.get("status")),
-        q=(query.get("q") or "").strip() or None,
-        min_balance=_float(query.get("min_balance"), "min_balance"),
-        max_balance=_float(query.get("max_balance"), "max_balance"),
+        q=text_param(query.get("q"), "q"),
+        min_balance=number_param(query.get("min_balance"), "min_balance"),
+        max_balance=number_param(query.get("max_balance"), "max_balance"),
     )
 
 
@@ -67,15 +44,12 @@ def filter_from_body(body: dict[str, Any]) -> KeyFilter:
     `zero_balance`), or `{"all": true}`. An empty body selects nothing: a
     bulk action on every key must be asked for explicitly."""
     ids = body.get("ids")
-    if ids is not None:
-        if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
-            raise HTTPError(400, "ids must be a list of integers")
     key_filter = KeyFilter(
-        ids=ids,
+        ids=json_ids(ids) if ids is not None else None,
         status=_status(body.get("status")),
-        q=(body.get("q") or "").strip() or None if isinstance(body.get("q"), (str, type(None))) else None,
-        min_balance=_float(body.get("min_balance"), "min_balance"),
-        max_balance=_float(body.get("max_balance"), "max_balance"),
+        q=text_param(body.get("q"), "q"),
+        min_balance=number_param(body.get("min_balance"), "min_balance"),
+        max_balance=number_param(body.get("max_balance"), "max_balance"),
     )
     if body.get("zero_balance"):
         key_filter.max_balance = 0.0 if key_filter.max_balance is None else min(key_filter.max_balance, 0.0)
@@ -93,6 +67,48 @@ def public_key(row: dict[str, Any]) -> dict[str, Any]:
     return item
 
 
+def balance_unknown(row: dict[str, Any]) -> str | None:
+    """Why a key has no balance: never checked, or checked but SiliconFlow's
+    /v1/user/info gave none (retired: 404/410, or the key was refused)."""
+    if row["balance"] is not None:
+        return None
+    return "never_checked" if row["checked_at"] is None else "not_reported"
+
+
+def export_options(fmt: Any, sep: Any, custom_sep: Any) -> tuple[str, str]:
+    fmt = fmt or "plain"
+    if fmt not in FORMATS:
+        raise HTTPError(400, f"format must be one of {', '.join(FORMATS)}")
+    if not isinstance(sep, (str, type(None))) or not isinstance(custom_sep, (str, type(None))):
+        raise HTTPError(400, "sep and custom_sep must be text")
+    try:
+        return fmt, resolve_separator(sep, custom_sep)
+    except ValueError as exc:
+        raise HTTPError(400, str(exc)) from None
+
+
+def export_filename(request: Request, key_filter: KeyFilter, fmt: str, now: float) -> str:
+    """Says which pool, which keys and which day: e.g. keypool-127.0.0.1-8787-valid-min-1-2026-05-01.txt."""
+    host = re.sub(r"[^A-Za-z0-9.-]+", "-", request.headers.get("host", "")).strip("-.")[:60]
+    parts = ["keypool", *([host] if host else [])]
+    if key_filter.ids is not None:
+        parts.append(f"selected-{len(key_filter.ids)}")
+    if key_filter.status:
+        parts.append(key_filter.status)
+    if key_filter.min_balance is not None:
+        parts.append(f"min-{key_filter.min_balance:g}")
+    if key_filter.max_balance is not None:
+        parts.append(f"max-{key_filter.max_balance:g}")
+    if key_filter.q:
+        parts.append("search")
+    if len(parts) == 1 + bool(host):
+        parts.append("all")
+    if fmt == "with_balance":
+        parts.append("with-balance")
+    parts.append(time.strftime("%Y-%m-%d", time.gmtime(now)))
+    return "-".join(parts) + ".txt"
+
+
 def routes(services: Services, pool: KeyPool, gate: ClientGate, jobs: JobRunner) -> list[Route]:
     store, settings, clock = services.store, services.settings, services.clock
 
@@ -108,7 +124,11 @@ def routes(services: Services, pool: KeyPool, gate: ClientGate, jobs: JobRunner)
         if len(parsed.keys) > MAX_IMPORT_KEYS:
             raise HTTPError(413, f"at most {MAX_IMPORT_KEYS} keys per import; split the list")
         before = await store.keys.last_id()
-        added = await store.keys.add(parsed.keys, int(clock.now()))
+        now = int(clock.now())
+        if parsed.carried:  # an older project's export or dump: its balances and dates come along
+            added = await store.backup.add_keys(parsed.keys, parsed.carried, now)
+        else:
+            added = await store.keys.add(parsed.keys, now)
         pool.invalidate()
         # New keys are checked in the background before traffic meets many of them (dead
         # and empty keys leave the rotation): locally at once, in a Worker a chunk after
@@ -139,8 +159,10 @@ def routes(services: Services, pool: KeyPool, gate: ClientGate, jobs: JobRunner)
         page_size = int_param(query.get("page_size"), "page_size", 50, 1, MAX_PAGE_SIZE)
         total = await store.keys.count(key_filter)
         rows = await store.keys.page(key_filter, sort, order == "desc", page_size, (page - 1) * page_size)
+        blocks = await store.keys.blocks([row["id"] for row in rows], clock.now())
         return Response.json({
-            "items": [public_key(row) for row in rows],
+            "items": [{**public_key(row), "balance_unknown": balance_unknown(row), "blocks": blocks.get(row["id"], [])}
+                      for row in rows],
             "total": total,
             "page": page,
             "page_size": page_size,
@@ -165,22 +187,53 @@ def routes(services: Services, pool: KeyPool, gate: ClientGate, jobs: JobRunner)
             return Response.json({"changed": changed})
         return handler
 
+    async def export_response(request: Request, key_filter: KeyFilter, fmt: str, sep: str,
+                              download: bool) -> Response:
+        rows = await store.keys.export_rows(key_filter)
+        await services.audit.record(request, "keys.export", count=len(rows), detail={"format": fmt})
+        headers = [("cache-control", "no-store")]
+        if download:
+            name = export_filename(request, key_filter, fmt, clock.now())
+            headers.append(("content-disposition", f'attachment; filename="{name}"'))
+        return Response.text(format_export(rows, fmt, sep), headers=headers)
+
     async def export_keys(request: Request) -> Response:
         require_admin(request, settings)
         query = request.query
-        fmt = query.get("format") or "plain"
-        if fmt not in FORMATS:
-            raise HTTPError(400, f"format must be one of {', '.join(FORMATS)}")
-        try:
-            sep = resolve_separator(query.get("sep"), query.get("custom_sep"))
-        except ValueError as exc:
-            raise HTTPError(400, str(exc)) from None
-        rows = await store.keys.export_rows(filter_from_query(query))
-        await services.audit.record(request, "keys.export", count=len(rows), detail={"format": fmt})
-        headers = [("cache-control", "no-store")]
-        if query.get("download") in ("1", "true"):
-            headers.append(("content-disposition", 'attachment; filename="siliconflow-keys.txt"'))
-        return Response.text(format_export(rows, fmt, sep), headers=headers)
+        fmt, sep = export_options(query.get("format"), query.get("sep"), query.get("custom_sep"))
+        return await export_response(request, filter_from_query(query), fmt, sep,
+                                     query.get("download") in ("1", "true"))
+
+    async def export_selection(request: Request) -> Response:
+        """The export of `ids`, a filter or `"all": true` (a selection too long for a URL)."""
+        require_admin(request, settings)
+        body = request.json_object()
+        fmt, sep = export_options(body.get("format"), body.get("sep"), body.get("custom_sep"))
+        return await export_response(request, filter_from_body(body), fmt, sep, body.get("download") is True)
+
+    async def export_preview(request: Request) -> Response:
+        """How an export will look: its first keys masked, and how many keys it holds (not audited:
+        no key leaves in full)."""
+        require_admin(request, settings)
+        body = request.json_object()
+        fmt, sep = export_options(body.get("format"), body.get("sep"), body.get("custom_sep"))
+        key_filter = filter_from_body(body)
+        rows = await store.keys.export_rows(key_filter, limit=PREVIEW_ITEMS)
+        return Response.json({
+            "total": await store.keys.count(key_filter),
+            "text": format_export([(mask_key(key), balance) for key, balance in rows], fmt, sep),
+            "shown": len(rows),
+        })
+
+    async def full_key(request: Request) -> Response:
+        """One key in full, for the admin's copy button; every copy is in the audit trail."""
+        require_admin(request, settings)
+        key_id = request.path_params["id"]
+        row = await store.keys.get(key_id)
+        if row is None:
+            raise HTTPError(404, "no such key")
+        await services.audit.record(request, "keys.copy", detail={"id": key_id})
+        return Response.json({"id": key_id, "key": row["key"]}, headers=[("cache-control", "no-store")])
 
     async def one_key(request: Request) -> Response:
         """One upstream key for a caller that talks to SiliconFlow itself: the
@@ -213,5 +266,8 @@ def routes(services: Services, pool: KeyPool, gate: ClientGate, jobs: JobRunner)
         Route("/api/keys/enable", bulk("enable"), ("POST",)),
         Route("/api/keys/disable", bulk("disable"), ("POST",)),
         Route("/api/keys/export", export_keys, ("GET",)),
+        Route("/api/keys/export", export_selection, ("POST",)),
+        Route("/api/keys/export/preview", export_preview, ("POST",)),
+        Route("/api/keys/{id:int}/key", full_key, ("GET",)),
         Route("/api/key", one_key, ("GET",)),
     ]

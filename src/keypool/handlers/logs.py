@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from ..auth import require_admin
-from ..http import HTTPError, Request, Response
+from ..http import Request, Response
 from ..routing import Route
 from ..services import Services
+from .params import int_param, optional_int_param, text_param
 
 
 def routes(services: Services) -> list[Route]:
@@ -14,20 +15,15 @@ def routes(services: Services) -> list[Route]:
     async def list_logs(request: Request) -> Response:
         require_admin(request, settings)
         query = request.query
-        filters = {}
-        try:
-            page = int(query.get("page") or 1)
-            page_size = int(query.get("page_size") or 50)
-            for name in ("client_key_id", "key_id", "status"):
-                if query.get(name):
-                    filters[name] = int(query[name])
-        except ValueError:
-            raise HTTPError(400, "page, page_size, client_key_id, key_id and status must be integers") from None
-        if page < 1 or not 1 <= page_size <= 500:
-            raise HTTPError(400, "page must be >= 1 and page_size between 1 and 500")
+        page = int_param(query.get("page"), "page", 1, 1, 10_000_000)
+        page_size = int_param(query.get("page_size"), "page_size", 50, 1, 500)
+        filters = {name: value for name in ("client_key_id", "key_id")
+                   if (value := optional_int_param(query.get(name), name)) is not None}
+        if (status := optional_int_param(query.get("status"), "status", 100, 599)) is not None:
+            filters["status"] = status
         for name in ("model", "error_class"):
-            if query.get(name):
-                filters[name] = query[name]
+            if (value := text_param(query.get(name), name)) is not None:
+                filters[name] = value
         filters["errors_only"] = query.get("errors") in ("1", "true")
         rows, total = await store.logs.page(page_size, (page - 1) * page_size, filters)
         return Response.json({"items": rows, "total": total, "page": page, "page_size": page_size})

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from ..ports import Database
 from .audit import AuditStore
+from .backup import BackupStore
 from .client_keys import ClientKeyStore
 from .config import ConfigStore
 from .jobs import JobStore
 from .keys import KeyFilter, KeyStore
 from .logs import LogStore
+from .secrets import SecretStore
 from .stats import StatsStore
 from .usage import UsageStore
 
@@ -29,6 +31,8 @@ class Store:
         self.stats = StatsStore(db)
         self.audit = AuditStore(db)
         self.usage = UsageStore(db)
+        self.secrets = SecretStore(db)
+        self.backup = BackupStore(db)
 
 
 __all__ = ["Store", "KeyFilter"]

@@ -21,18 +21,26 @@ STATUS_SQL = {
     "disabled": "enabled = 0",
     "enabled": "enabled = 1",
 }
+# Every column the admin UI's keys table shows can be sorted by.
 SORT_SQL = {
     "added": "id",
     "balance": "balance",
     "checked": "checked_at",
     "used": "last_used_at",
-    "status": "status",
+    # healthiest first, as the status badges read: valid, unchecked, exhausted, invalid, disabled
+    "status": ("CASE WHEN enabled = 0 THEN 4 WHEN status = 'valid' THEN 0 WHEN status = 'unchecked' THEN 1 "
+               "WHEN status = 'exhausted' THEN 2 ELSE 3 END"),
+    "key": "key",
+    "requests": "request_count",
+    # how many models the key is excluded from or cooling for right now
+    "blocks": ("(SELECT count(*) FROM key_blocks AS b WHERE b.key_id = keys.id "
+               "AND (b.until IS NULL OR b.until > CAST(strftime('%s', 'now') AS REAL)))"),
 }
 # What the API shows of a key; usage totals include what store/usage.py has not folded in yet.
 _PUBLIC_SELECT = (
-    "SELECT k.id, k.key, k.status, k.enabled, k.balance, k.gift_balance, k.charge_balance, k.added_at, "
-    "k.checked_at, k.last_error, k.fail_count, " + with_unfolded("k") +
-    f" FROM keys k LEFT JOIN ({UNFOLDED_KEYS}) u ON u.uid = k.id"
+    "SELECT keys.id, keys.key, keys.status, keys.enabled, keys.balance, keys.gift_balance, keys.charge_balance, "
+    "keys.added_at, keys.checked_at, keys.last_error, keys.fail_count, " + with_unfolded("keys") +
+    f" FROM keys LEFT JOIN ({UNFOLDED_KEYS}) u ON u.uid = keys.id"
 )
 
 
@@ -119,14 +127,30 @@ class KeyStore:
             [*params, limit, offset],
         )
 
+    async def blocks(self, key_ids: Sequence[int], now: float) -> dict[int, list[dict[str, Any]]]:
+        """The models each of these keys is excluded from or cooling for now, in one query."""
+        if not key_ids:
+            return {}
+        rows = await self.db.all(
+            "SELECT key_id, model, reason, until FROM key_blocks "
+            "WHERE key_id IN (SELECT value FROM json_each(?)) AND (until IS NULL OR until > ?) "
+            "ORDER BY key_id, until IS NULL DESC, until DESC, model", (json.dumps(list(key_ids)), now))
+        found: dict[int, list[dict[str, Any]]] = {}
+        for row in rows:
+            found.setdefault(row["key_id"], []).append(
+                {"model": row["model"], "reason": row["reason"], "until": row["until"]})
+        return found
+
     async def ids(self, key_filter: KeyFilter) -> list[int]:
         where, params = key_filter.where()
         rows = await self.db.all(f"SELECT id FROM keys{where} ORDER BY id", params)
         return [row["id"] for row in rows]
 
-    async def export_rows(self, key_filter: KeyFilter) -> list[tuple[str, float | None]]:
+    async def export_rows(self, key_filter: KeyFilter, limit: int | None = None) -> list[tuple[str, float | None]]:
         where, params = key_filter.where()
-        rows = await self.db.all(f"SELECT key, balance FROM keys{where} ORDER BY id", params)
+        tail = " LIMIT ?" if limit is not None else ""
+        rows = await self.db.all(f"SELECT key, balance FROM keys{where} ORDER BY id{tail}",
+                                 [*params, *([limit] if limit is not None else [])])
         return [(row["key"], row["balance"]) for row in rows]
 
     async def delete(self, key_filter: KeyFilter) -> int:
@@ -145,7 +169,7 @@ class KeyStore:
         return result.changes
 
     async def get(self, key_id: int) -> dict[str, Any] | None:
-        return await self.db.first(f"{_PUBLIC_SELECT} WHERE k.id = ?", (key_id,))
+        return await self.db.first(f"{_PUBLIC_SELECT} WHERE keys.id = ?", (key_id,))
 
     async def status_counts(self) -> dict[str, int]:
         rows = await self.db.all(

@@ -35,7 +35,8 @@ def front(upstream):
 def checker(tmp_path_factory, front):
     """A local server of this module's own, checking through the faulty front; no periodic tick."""
     server = LocalServerProcess(tmp_path_factory.mktemp("balance"), env={
-        "UPSTREAM_BASE_URL": front.url, "KEYPOOL_TICK_SECONDS": "86400"}).start()
+        "UPSTREAM_BASE_URL": front.url, "KEYPOOL_TICK_SECONDS": "86400",
+        "ALLOW_PRIVATE_WEBHOOKS": "1"}).start()  # the alert tests' webhook listens on loopback
     yield server
     server.stop()
 

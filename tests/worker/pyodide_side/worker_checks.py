@@ -185,3 +185,8 @@ async def sql(env, defer, statement, params):
     """Test set-up straight into D1 (e.g. balances, which only checks write)."""
     result = await D1Database(env.DB).run(statement, params)
     return {"changes": result.changes}
+
+
+async def rows(env, defer, statement, params=()):
+    """Rows straight from D1 (what tests check the Worker stored)."""
+    return await D1Database(env.DB).all(statement, params)
