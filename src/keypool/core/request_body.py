@@ -10,11 +10,12 @@ pool would misread (an empty or wildcard-looking name, a 5 MB string).
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
-from .json_text import TooDeep, parse
+from .json_body import MAX_DEPTH, too_deep
 
 MAX_MODEL_LENGTH = 200
 # SiliconFlow's names: "deepseek-ai/DeepSeek-V3", "Pro/deepseek-ai/DeepSeek-R1", "fishaudio/fish-speech-1.5".
@@ -60,9 +61,11 @@ def _object(pairs: list[tuple[str, object]]) -> _Object:
 
 
 def _json(body: bytes) -> Asked:
+    if too_deep(body):  # json.loads would take Pyodide's stack, and the isolate, down (core/json_body.py)
+        raise BodyError(f"request body is nested too deeply (more than {MAX_DEPTH} levels)")
     try:
-        data = parse(body, object_pairs_hook=_object)
-    except TooDeep:
+        data = json.loads(body, object_pairs_hook=_object)
+    except RecursionError:
         raise BodyError("request body is nested too deeply") from None
     except (ValueError, UnicodeDecodeError):
         return Asked("", False, False)
