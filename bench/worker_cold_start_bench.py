@@ -15,7 +15,11 @@ measured in the same run, is a bare Python Worker that answers "ok"
 
 Each is measured `--runs` times, alternating, and the medians are printed.
 
-    .venv/bin/python bench/worker_cold_start_bench.py [--runs 3] [--skip-wrangler]
+    .venv/bin/python bench/worker_cold_start_bench.py [--runs 3] [--skip-wrangler] [--tree DIR]
+
+`--tree` runs another checkout's src/, migrations/ and wrangler.toml as the pool (e.g.
+`git archive <commit> src migrations wrangler.toml | tar -x -C /tmp/old`), for before/after
+figures under the same machine load.
 """
 
 from __future__ import annotations
@@ -70,8 +74,12 @@ def first_request(base: str, kind: str) -> httpx.Response:
                       headers={"authorization": f"Bearer {CLIENT_KEY}"})
 
 
+TREE = ROOT  # the pool's checkout (--tree)
+
+
 def harness_run(fake: FakeSiliconFlow, kind: str) -> dict[str, float]:
-    config = {"deferImport": True, **({"entryDir": str(BARE / "src")} if kind == "bare" else {})}
+    config = {"deferImport": True, "srcDir": str(TREE / "src"), "migrationsDir": str(TREE / "migrations"),
+              **({"entryDir": str(BARE / "src")} if kind == "bare" else {})}
     with tempfile.TemporaryDirectory() as folder:
         harness = WorkerHarness(Path(folder), env={"ADMIN_TOKEN": ADMIN_TOKEN, "UPSTREAM_BASE_URL": fake.url},
                                 config=config).start()
@@ -114,7 +122,9 @@ def wrangler_run(env: dict[str, str], fake: FakeSiliconFlow, kind: str) -> dict[
             shutil.copytree(BARE, cwd)
             (cwd / "node_modules").symlink_to(ROOT / "node_modules")
         else:
-            cwd = ROOT
+            cwd = TREE
+            if not (cwd / "node_modules").exists():
+                (cwd / "node_modules").symlink_to(ROOT / "node_modules")
             wrangler(env, cwd, "d1", "migrations", "apply", "DB", "--local", "--persist-to", str(state))
             if kind == "chat":
                 for sql, params in setup_statements(int(time.time())):
@@ -170,7 +180,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--skip-wrangler", action="store_true")
+    parser.add_argument("--tree", help="a folder with the src/, migrations/ and wrangler.toml to run as the pool")
     args = parser.parse_args()
+    global TREE
+    if args.tree:
+        TREE = Path(args.tree).resolve()
     kinds = {"bare": "bare Worker, GET /", "healthz": "pool, GET /healthz", "chat": "pool, first proxied chat"}
     with FakeSiliconFlow.running() as fake:
         runs: dict[str, list] = {kind: [] for kind in kinds}
