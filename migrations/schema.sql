@@ -83,7 +83,27 @@ CREATE TABLE IF NOT EXISTS request_logs (
   prompt_tokens     INTEGER,
   completion_tokens INTEGER
 );
-CREATE INDEX IF NOT EXISTS request_logs_by_ts ON request_logs (ts);
+-- No index on ts: D1 bills a row written per index entry, and the log is read by id
+-- (pages newest first, pruning from the oldest end). schema_0010 drops the old one.
+
+-- Proxied requests added up per hour, one row per hour (upserted by each batch of
+-- finished requests, whether or not they were logged): the dashboard's series and
+-- top lists, and the usage not yet folded into keys / client_keys totals.
+-- JSON maps: models {"name": [requests, errors, tokens]}; clients and keys
+-- {"id": [requests, errors, prompt_tokens, completion_tokens, last_used_at]}.
+CREATE TABLE IF NOT EXISTS usage_hours (
+  hour              INTEGER PRIMARY KEY,          -- Unix seconds at the start of the UTC hour
+  requests          INTEGER NOT NULL DEFAULT 0,
+  errors            INTEGER NOT NULL DEFAULT 0,   -- answered with a status >= 400
+  prompt_tokens     INTEGER NOT NULL DEFAULT 0,
+  completion_tokens INTEGER NOT NULL DEFAULT 0,
+  latency_ms        REAL NOT NULL DEFAULT 0,      -- the sum, for averages
+  models            TEXT NOT NULL DEFAULT '{}',
+  clients           TEXT NOT NULL DEFAULT '{}',   -- charged requests only
+  keys              TEXT NOT NULL DEFAULT '{}',   -- by the upstream key that answered last
+  unfolded_clients  TEXT NOT NULL DEFAULT '{}',   -- the part of `clients` not yet in client_keys' totals
+  unfolded_keys     TEXT NOT NULL DEFAULT '{}'    -- the part of `keys` not yet in keys' totals
+);
 
 -- A snapshot per key when its balance changes (key_id set), and a daily pool
 -- total (key_id NULL, one row per day).

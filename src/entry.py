@@ -19,6 +19,7 @@ from keypool.adapters.d1 import D1Database
 from keypool.adapters.edge_resolver import EdgeResolver
 from keypool.adapters.js_fetch import JsFetchUpstream, client_signal, request_defer
 from keypool.adapters.kv_assets import KVAssets
+from keypool.adapters.system_clock import SystemClock
 from keypool.adapters.webcrypto_kdf import WebCryptoKeyDerivation
 from keypool.app import App, create_app
 from keypool.http import Request, Response
@@ -29,13 +30,9 @@ log = logging.getLogger("keypool.worker")
 ENV_VARS = ("ADMIN_USERNAME", "ADMIN_PASSWORD", "ADMIN_TOKEN", "SESSION_SECRET",
             "UPSTREAM_BASE_URL", "BASE_URL", "MAX_BODY_BYTES", "ALLOW_PRIVATE_WEBHOOKS")
 _NULL_BODY_STATUSES = (101, 204, 205, 304)
+_SMALL_BODY = 64 * 1024
 
 _built: tuple[App, Settings] | None = None
-
-
-class JsClock:
-    def now(self) -> float:
-        return js.Date.now() / 1000
 
 
 def _env_value(env: Any, name: str) -> str | None:
@@ -59,7 +56,7 @@ def _app(env: Any) -> tuple[App, Settings]:
         if db is None or db is jsnull:
             raise RuntimeError("the D1 binding DB is missing (see wrangler.toml)")
         app = create_app(settings, D1Database(db), JsFetchUpstream(),
-                         KVAssets(getattr(env, "STATIC_CONTENT", None)), JsClock(),
+                         KVAssets(getattr(env, "STATIC_CONTENT", None)), SystemClock(),
                          WebCryptoKeyDerivation(), EdgeResolver())
         _built = (app, settings)
     return _built
@@ -83,9 +80,8 @@ def _deferrer(ctx: Any):
     return defer
 
 
-async def _read_body(js_request: Any, limit: int) -> bytes | None:
-    """The request body, or None when it is larger than `limit`."""
-    declared = js_request.headers.get("content-length")
+async def _read_body(js_request: Any, declared: str | None, limit: int) -> bytes | None:
+    """The request body, or None when it is larger than `limit` (`declared`: its content-length)."""
     if isinstance(declared, str) and declared.isdigit():
         if int(declared) > limit:
             return None
@@ -158,9 +154,7 @@ def _stream(chunks: Any) -> Any:
 
 
 def _js_response(response: Response) -> Any:
-    headers = js.Headers.new()
-    for name, value in response.headers:
-        headers.append(name, value)
+    headers = to_js([[name, value] for name, value in response.headers])  # one conversion, repeats kept
     body = response.body
     if isinstance(body, str):
         body = body.encode()
@@ -171,6 +165,8 @@ def _js_response(response: Response) -> Any:
         return js.Response.new(body, status=response.status, headers=headers)
     if hasattr(body, "__anext__"):  # made in Python as it is sent (a backup)
         return js.Response.new(_stream(body), status=response.status, headers=headers)
+    if len(body) <= _SMALL_BODY:  # one conversion; a copy this small costs less than four calls
+        return js.Response.new(to_js(bytes(body)), status=response.status, headers=headers)
     # A view on the bytes in Python's memory: the Response constructor copies
     # them once, with no intermediate copy (as the runtime SDK does).
     proxy = create_proxy(bytes(body))
@@ -190,17 +186,23 @@ class Default(WorkerEntrypoint):
         except Exception as exc:
             log.exception("worker setup failed")
             return _js_response(Response.error(500, f"worker setup failed: {exc}"))
-        body = await _read_body(js_request, settings.max_body_bytes)
+        url, method = urlsplit(js_request.url), js_request.method  # each JS property read costs CPU
+        path = unquote(url.path) or "/"
+        # One conversion for all headers; Headers names are lower-case already.
+        headers = js.Object.fromEntries(js_request.headers.entries()).to_py()
+        # The client key before the body: an unknown caller cannot make us read 32 MB.
+        refused = await app.refuse_early(method, path, headers, url.scheme)
+        if refused is not None:
+            return _js_response(refused)
+        body = await _read_body(js_request, headers.get("content-length"), settings.max_body_bytes)
         if body is None:
             return _js_response(Response.error(413, f"request body exceeds {settings.max_body_bytes} bytes"))
-        url = urlsplit(js_request.url)
-        headers = {str(name).lower(): str(value) for name, value in js_request.headers.entries()}
         defer = _deferrer(self.ctx)
         request_defer.set(defer)
         client_signal.set(getattr(js_request, "signal", None))
         req = Request(
-            method=js_request.method,
-            path=unquote(url.path) or "/",
+            method=method,
+            path=path,
             query_string=url.query,
             headers=headers,
             body=body,

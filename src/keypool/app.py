@@ -50,7 +50,7 @@ class App:
             *session.routes(self.auth),
             *proxy.routes(self.proxy),
             *jobs_api.routes(services, self.jobs),
-            *keys.routes(services, self.pool, self.gate),
+            *keys.routes(services, self.pool, self.gate, self.jobs),
             *client_keys.routes(services, self.gate),
             *logs.routes(services),
             *settings_api.routes(services, self.pool, self.auth, self.jobs.alerts),
@@ -87,6 +87,7 @@ class App:
             raise HTTPError(429, "too many wrong tokens from this address; try again later", code="token_throttled",
                             headers=[("retry-after", str(int(wait) + 1))])
         await self.auth.authenticate(request)
+        await self.recorder.catch_up()  # admin reads see every request this process served
         try:
             return await self.router(request)
         except HTTPError as exc:
@@ -94,8 +95,17 @@ class App:
                 self.auth.bearer_failed(request)  # a wrong ADMIN_TOKEN, not a missing one
             raise
 
+    async def refuse_early(self, method: str, path: str, headers: dict[str, str], scheme: str) -> Response | None:
+        """For the shells, before they read a body: what the headers alone refuse (a /v1 call
+        without a valid client key), as `handle` would answer it."""
+        response = await self.proxy.refuse_early(method, path, headers)
+        if response is not None:
+            add_security_headers(response, Request(method, path, headers=headers, scheme=scheme))
+        return response
+
     async def scheduled(self) -> dict:
         """The cron tick (Worker), the local periodic task and `python -m keypool refresh`."""
+        await self.recorder.catch_up()
         return await self.jobs.tick()
 
 

@@ -60,7 +60,7 @@ def write_statements(store: Store, checked: Sequence[Checked], now: float) -> li
     """The writes of a batch of checks: one statement for the keys, one for balance history if any changed."""
     if not checked:
         return []
-    statements = [store.keys.checked_statement([c.update for c in checked], now)]
+    statements = store.keys.checked_statements([c.update for c in checked], now)
     history = [(c.update.id, c.update.balance) for c in checked if c.update.balance_changed]
     if history:
         statements.append(store.stats.key_history_statement(history, now))

@@ -85,6 +85,16 @@ class JobRunner:
                                               key_filter.ids, max_id, total, self.clock.now())
         return job_id, total
 
+    async def check_new_keys(self, after_id: int, defer: Callable[[Awaitable[Any]], None]) -> int | None:
+        """With `check_on_import` (default on): a check job over the keys added after `after_id`,
+        started; its id, or None when the setting is off."""
+        if not (await self.pool_settings())["check_on_import"]:
+            return None
+        job_id, total = await self.create(KeyFilter(ids=await self.store.keys.ids_after(after_id)), {})
+        if total:
+            self.start(job_id, defer)
+        return job_id
+
     def start(self, job_id: int, defer: Callable[[Awaitable[Any]], None]) -> None:
         """Get a new (or polled) job going: its own task locally, a chunk after the response in a Worker."""
         if self.background:
@@ -253,7 +263,10 @@ class JobRunner:
             return
         older_than = now - pool["log_retention_days"] * 86400
         await self.store.logs.prune(older_than, pool["log_max_rows"])
+        # Usage of the last hours into the keys' and client keys' totals, then old hours out.
+        await self.store.db.batch(self.store.usage.fold_statements(now))
         await self.store.db.batch([KeyStore.prune_blocks_statement(now),
+                                   self.store.usage.prune_statement(older_than),
                                    self.store.stats.prune_key_history_statement(older_than),
                                    *self.store.audit.prune_statements(older_than, pool["log_max_rows"])])
         await self.store.config.put_many({PRUNED_AT: now})

@@ -59,6 +59,7 @@ class StreamObserver(Protocol):
 class UpstreamResponse(Protocol):
     status: int
     headers: list[tuple[str, str]]
+    length: int | None  # the declared content-length, if any
 
     async def read(self, limit: int = 1 << 20) -> bytes:
         """The whole body (up to `limit` bytes), then the connection is released."""

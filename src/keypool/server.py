@@ -138,6 +138,12 @@ class LocalServer:
     async def _http(self, scope: dict, receive: Any, send: Any) -> None:
         assert self.app is not None, "server not started"
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        client_ip, scheme = self._origin(scope, headers)
+        # The client key before the body: an unknown caller cannot make us read 32 MB.
+        refused = await self.app.refuse_early(scope["method"], scope["path"], headers, scheme)
+        if refused is not None:
+            await self._send(send, refused)
+            return
         limit = self.settings.max_body_bytes
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
@@ -154,7 +160,6 @@ class LocalServer:
             if len(body) > limit:
                 await self._send(send, Response.error(413, f"request body exceeds {limit} bytes"))
                 return
-        client_ip, scheme = self._origin(scope, headers)
         request = Request(
             method=scope["method"],
             path=scope["path"],

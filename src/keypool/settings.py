@@ -46,7 +46,7 @@ class Settings:
     allow_private_webhooks: bool = False
     # Why a set ADMIN_TOKEN was refused (the Worker runs on without it), for the 401 message.
     admin_token_refused: str | None = None
-    # Seconds the request log waits to group writes (0: each Worker invocation writes its own).
+    # Seconds the request recorder groups writes for (0: the pool setting log_flush_s decides).
     log_flush_delay_s: float = 0.0
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -75,13 +75,25 @@ class Settings:
 # Pool settings: name -> (default, type, minimum, maximum or allowed values).
 POOL_SETTINGS: dict[str, tuple[Any, type, Any, Any]] = {
     "strategy": ("round_robin", str, None, ("round_robin", "random", "weighted", "drain")),
+    # Keys tried after transient failures (429, 5xx, timeouts, connection errors) ...
     "max_attempts": (3, int, 1, 10),
+    # ... and after answers that prove a key unusable (401, 402/30001, other 403), per request.
+    # Both together stay under the free plan's 50 subrequests per Worker invocation.
+    "max_key_failovers": (10, int, 0, 30),
+    # No further key is tried once a request has been this long in the pool.
+    "request_deadline_s": (30, int, 1, 900),
     "upstream_timeout_s": (120, int, 1, 900),
     "candidate_ttl_s": (60, int, 1, 3600),
     # Keys held in memory for picking; a Worker isolate re-reads this many rows per TTL.
     "candidate_window": (1000, int, 10, 1_000_000),
     "log_retention_days": (30, int, 1, 3650),
     "log_max_rows": (100_000, int, 1000, 10_000_000),
+    # Which requests get a request-log row (usage totals count every request either way).
+    "request_log": ("all", str, None, ("all", "errors", "sampled", "off")),
+    "request_log_sample_rate": (0.1, float, 0.0, 1.0),  # successes logged with `sampled`; errors always
+    # Worker: seconds an isolate collects finished requests before writing them in one batch
+    # (waitUntil lasts 30 s). The local server writes every quarter second.
+    "log_flush_s": (20, int, 0, 25),
     "free_models": ([], list, None, None),
     # Balance checks: defaults for a job (its request may override them) and the refresh.
     "check_concurrency": (10, int, 1, 200),
@@ -92,6 +104,7 @@ POOL_SETTINGS: dict[str, tuple[Any, type, Any, Any]] = {
     # Upstream calls per Worker invocation (free plan: 50 subrequests, some left for the rest).
     "check_budget": (40, int, 2, 100_000),
     "check_timeout_s": (15, int, 1, 300),
+    "check_on_import": (True, bool, None, None),    # imported keys are checked in the background
     "refresh_interval_s": (600, int, 10, 86_400),   # the local server's periodic tick
     "refresh_batch": (100, int, 0, 100_000),        # keys re-checked per tick (0: no refresh)
     "client_side_checking": (False, bool, None, None),

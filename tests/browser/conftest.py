@@ -16,7 +16,8 @@ from support import ADMIN_PASSWORD, admin_client
 
 BASE_SETTINGS = {"strategy": "round_robin", "max_attempts": 3, "upstream_timeout_s": 120, "free_models": [],
                  "page_size": 12, "client_side_checking": False, "check_concurrency": 10, "check_interval_ms": 0,
-                 "check_interval_min_ms": 0, "check_interval_max_ms": 0, "check_retries": 2, "check_timeout_s": 15}
+                 "check_interval_min_ms": 0, "check_interval_max_ms": 0, "check_retries": 2, "check_timeout_s": 15,
+                 "check_on_import": False}  # the pages' own checks are what these tests count
 
 
 @pytest.fixture(scope="module")

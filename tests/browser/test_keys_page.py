@@ -321,15 +321,20 @@ XSS = "<img src=x onerror=alert(1)>"
 def test_model_names_and_upstream_errors_render_as_text(api, fake, open_page, local_server):
     import openai
 
+    import sqlite3
+
     blocked, broken = numbered_keys(2, "xss")
-    fake.set_key(blocked, "forbidden", reason="real_name")
     fake.set_key(broken, "custom", status=401, body={"message": XSS})
     api.post("/api/keys", json={"keys": [blocked, broken]})
     client_key = api.post("/api/client-keys", json={"name": XSS}).json()["key"]
     client = openai.OpenAI(base_url=f"{local_server.url}/v1", api_key=client_key, max_retries=0)
-    for _ in range(2):
-        with pytest.raises(openai.APIStatusError):
-            client.chat.completions.create(model=XSS, messages=[{"role": "user", "content": "hi"}])
+    with pytest.raises(openai.APIStatusError):  # /v1 refuses such a model name (400) ...
+        client.chat.completions.create(model=XSS, messages=[{"role": "user", "content": "hi"}])
+    for _ in range(2):  # ... the upstream's error text still reaches the pool
+        client.chat.completions.create(model="deepseek-ai/DeepSeek-V3", messages=[{"role": "user", "content": "hi"}])
+    with sqlite3.connect(local_server.db_path) as conn:  # a stored model name from before names were checked
+        conn.execute("INSERT INTO key_blocks (key_id, model, reason, until) SELECT id, ?, 'forbidden', ? FROM keys "
+                     "WHERE key = ?", (XSS, time.time() + 3600, blocked))
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         items = api.get("/api/keys").json()["items"]

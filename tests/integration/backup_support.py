@@ -6,6 +6,7 @@ pools can be compared row by row."""
 from __future__ import annotations
 
 import json
+import time
 import sqlite3
 from pathlib import Path
 from typing import Any, Protocol
@@ -91,6 +92,7 @@ def seed(api: httpx.Client, db: PoolDB, n: int, tag: str, now: int, settings: bo
     keys = [make_key(f"{tag}{i}") for i in range(n)]
     response = api.post("/api/keys", json={"keys": keys})
     assert response.status_code == 200 and response.json()["added"] == n, response.text
+    checks_done(api, response)
     ids = sorted(row["id"] for row in db.rows("SELECT id FROM keys WHERE key IN (SELECT value FROM json_each(?))",
                                               [json.dumps(keys)]))
     low, high = ids[0], ids[-1]
@@ -140,6 +142,16 @@ def seed(api: httpx.Client, db: PoolDB, n: int, tag: str, now: int, settings: bo
     if settings:
         assert api.put("/api/settings", json=CHANGED_SETTINGS).status_code == 200
     return {"keys": keys, "clients": clients}
+
+
+def checks_done(api: httpx.Client, imported: httpx.Response) -> None:
+    """Wait for the check an import started (check_on_import), so that state written
+    into the database afterwards is not overwritten by it."""
+    job = imported.json().get("job")
+    deadline = time.monotonic() + 60
+    while job is not None and api.get(f"/api/jobs/{job}").json()["state"] == "running":
+        assert time.monotonic() < deadline, f"the import's check job {job} did not finish"
+        time.sleep(0.05)
 
 
 def download(api: httpx.Client) -> bytes:

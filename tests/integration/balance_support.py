@@ -30,6 +30,7 @@ BASE_SETTINGS = {
     "check_concurrency": 20, "check_retries": 2, "check_timeout_s": 15, "check_interval_ms": 0,
     "check_interval_min_ms": 0, "check_interval_max_ms": 0, "refresh_batch": 100, "client_side_checking": False,
     "alert_webhook_url": "", "alert_min_total_balance": 0, "alert_min_valid_keys": 0,
+    "check_on_import": False,  # these suites start every check themselves and count the calls
 }
 
 

@@ -3,7 +3,10 @@ import pytest
 from support import admin_client
 
 # Settings each test starts from, so one test's tuning never leaks into the next.
-BASE_SETTINGS = {"strategy": "round_robin", "max_attempts": 3, "upstream_timeout_s": 120, "free_models": []}
+# Imports check no key unless a test asks (check_on_import is on by default): tests count upstream calls.
+BASE_SETTINGS = {"strategy": "round_robin", "max_attempts": 3, "upstream_timeout_s": 120, "free_models": [],
+                 "check_on_import": False, "max_key_failovers": 10, "request_deadline_s": 30,
+                 "request_log": "all", "log_flush_s": 20}
 
 
 @pytest.fixture

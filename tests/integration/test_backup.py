@@ -15,8 +15,8 @@ import httpx
 import openai
 import pytest
 
-from integration.backup_support import (CHANGED_SETTINGS, MODEL, LocalPoolDB, download, pool_state, restore, seed,
-                                        unchanged)
+from integration.backup_support import (CHANGED_SETTINGS, MODEL, LocalPoolDB, checks_done, download, pool_state,
+                                        restore, seed, unchanged)
 from support import ADMIN_PASSWORD, ADMIN_TOKEN, make_key
 
 NOW = int(time.time())
@@ -149,7 +149,7 @@ def _key(pool_db, key: str) -> dict:
 
 def test_merge_updates_a_key_only_where_the_backup_is_newer_and_never_lowers_usage(pool, pool_db):
     keys = [make_key(f"newer{i}") for i in range(8)]
-    pool.post("/api/keys", json={"keys": keys})
+    checks_done(pool, pool.post("/api/keys", json={"keys": keys}))
     t0 = NOW - 1000
     pool_db.run("UPDATE keys SET status = 'valid', balance = 10.5, checked_at = ?, request_count = 5, "
                 "last_used_at = ?, added_at = ? WHERE key IN (SELECT value FROM json_each(?))",
@@ -311,7 +311,7 @@ def test_a_malformed_key_is_refused_and_the_pool_is_unchanged(pool, pool_db):
 
 
 def test_other_bad_requests_are_refused_with_a_clear_message(pool, pool_db):
-    pool.post("/api/keys", json={"keys": [make_key("other")]})
+    checks_done(pool, pool.post("/api/keys", json={"keys": [make_key("other")]}))
     document = download(pool)
     before = pool_state(pool_db)
     assert "mode" in refused(pool, document, mode="overwrite")["message"]

@@ -13,7 +13,7 @@ import time
 import openai
 import pytest
 
-from integration.backup_support import MODEL, LocalPoolDB, download, pool_state, restore, seed, unchanged
+from integration.backup_support import MODEL, LocalPoolDB, checks_done, download, pool_state, restore, seed, unchanged
 from support import ADMIN_TOKEN, ROOT, LocalServerProcess, admin_client
 
 NOW = int(time.time())
@@ -106,7 +106,7 @@ def test_a_backup_split_into_parts_restores_to_the_same_pool(source, target, tmp
     names = cli("split", str(tmp_path / "pool.json"), "--keys", "600").stdout.decode().split()
     assert [name.rsplit("/", 1)[1] for name in names] == [f"pool.part{i:03d}.json" for i in range(1, 5)]
     with admin_client(target.url) as new:
-        new.post("/api/keys", json={"keys": ["sk-" + "z" * 48]})  # gone after the first part's replace
+        checks_done(new, new.post("/api/keys", json={"keys": ["sk-" + "z" * 48]}))  # gone after the replace
         results = [restore(new, open(name, "rb").read(), "replace" if i == 0 else "merge")
                    for i, name in enumerate(names)]
         assert [r["keys"]["added"] for r in results] == [600, 600, 600, 200]

@@ -67,7 +67,7 @@ def test_import_accepts_a_list_too(api):
     keys = make_keys(2)
     assert api.post("/api/keys", json={"keys": keys}).json()["added"] == 2
     assert api.post("/api/keys", json={"keys": []}).json() == {
-        "added": 0, "duplicates": 0, "invalid": 0, "invalid_samples": []}
+        "added": 0, "duplicates": 0, "invalid": 0, "invalid_samples": [], "job": None}
 
 
 def test_list_masks_keys_and_reports_unknown_balance(api):
@@ -190,7 +190,7 @@ def test_export_with_balance_round_trips_through_import(api, set_balance):
     assert api.get("/api/keys/export", params={"format": "with_balance", "sep": "comma"}).text == text.replace("\n", ",")
     api.post("/api/keys/delete", json={"all": True})
     assert api.post("/api/keys", json={"keys": text}).json() == {
-        "added": 3, "duplicates": 0, "invalid": 0, "invalid_samples": []}
+        "added": 3, "duplicates": 0, "invalid": 0, "invalid_samples": [], "job": None}
 
 
 def test_export_filters_by_status_and_min_balance(api, set_balance):

@@ -190,15 +190,25 @@ def test_unknown_model_passes_through_untouched_without_retry(api, fake, local_s
     assert fake.calls["total"] == 1
 
 
-def test_attempts_are_bounded_when_every_key_is_bad(api, fake, local_server):
-    keys = add_keys(api, fake, *["invalid"] * 5)
+def test_dead_keys_use_up_no_attempt_and_the_503_says_what_was_tried(api, fake, local_server):
+    keys = add_keys(api, fake, *["invalid"] * 3, *["no_balance"] * 2)
     with pytest.raises(openai.APIStatusError) as caught:
         chat(sdk(local_server, client_key(api)))
     assert caught.value.status_code == 503
-    assert "no usable key after 3 attempts" in caught.value.message
-    assert fake.calls["total"] == 3
+    assert "tried 5 keys (3 invalid, 2 exhausted)" in caught.value.message
+    assert fake.calls["total"] == 5  # more than max_attempts (3): failures about a key are failovers
     wait_for_logs(api, 1)
-    assert [status_of(api, k) for k in keys].count("invalid") == 3
+    assert [status_of(api, k) for k in keys] == ["invalid"] * 3 + ["exhausted"] * 2
+
+
+def test_transient_failures_are_bounded_by_max_attempts(api, fake, local_server):
+    add_keys(api, fake, *["overloaded"] * 5)
+    with pytest.raises(openai.APIStatusError) as caught:
+        chat(sdk(local_server, client_key(api)))
+    assert caught.value.status_code == 503  # the upstream's own status
+    assert "tried 3 keys (3 upstream_error)" in caught.value.message
+    assert "max_attempts" in caught.value.message
+    assert fake.calls["total"] == 3
 
 
 def test_all_keys_rate_limited_answers_429_with_retry_after_then_503_without_calls(api, fake, local_server):

@@ -87,3 +87,32 @@ def test_a_key_found_out_of_balance_keeps_serving_free_models():
     selector.exhaust(1)
     assert {selector.pick("paid/model", NOW).id for _ in range(4)} == {2}
     assert {selector.pick("free/model", NOW).id for _ in range(4)} == {1, 2}
+
+
+def test_an_unproven_key_serves_one_request_at_a_time_until_it_answers():
+    from keypool.core.selection import KeyHealth
+    health = KeyHealth()
+    selector = Selector(pool(2, status="unchecked"), health=health)
+    first = selector.pick("m", NOW)
+    health.claim(first)
+    second = selector.pick("m", NOW)
+    health.claim(second)
+    assert first.id != second.id
+    busy = selector.pick("m", NOW)
+    assert isinstance(busy, NoKey) and busy.busy  # both are being tried: wait for an answer
+    health.settle(first.id, answered=True)
+    assert {selector.pick("m", NOW).id for _ in range(3)} == {first.id}  # proven: no longer exclusive
+    health.claim(first)
+    assert first.id not in health.probing
+
+
+def test_what_answers_taught_outlives_the_snapshot_until_the_database_knows():
+    from keypool.core.selection import KeyHealth
+    health = KeyHealth()
+    Selector(pool(2), health=health).retire(1, NOW)
+    fresh = Selector(pool(2), health=health)  # the next snapshot still lists key 1
+    assert {fresh.pick("m", NOW).id for _ in range(4)} == {2}
+    health.reconcile([(1, None), (2, None)], NOW + 1)
+    assert 1 in health.dead  # the status write has not landed yet
+    health.reconcile([(1, int(NOW) + 5)], NOW + 6)  # checked since: the database knows better
+    assert 1 not in health.dead

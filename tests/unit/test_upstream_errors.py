@@ -71,3 +71,35 @@ def test_unreachable_retries():
 def test_openai_shaped_and_garbage_bodies():
     assert classify(403, b'{"error": {"code": "30001", "message": "x"}}', None, NOW).error_class == "exhausted"
     assert classify(500, b"<html>oops</html>", None, NOW).message.startswith("<html>")
+
+
+@pytest.mark.parametrize("header, expected", [
+    ("30", 30.0), ("0", 1.0), ("-5", 1.0), ("1e30", 24 * 3600.0), (" 7 ", 7.0),
+    ("nan", None), ("inf", None), ("-inf", None), ("NaN", None), ("soon", None), ("", None), (None, None),
+])
+def test_retry_after_is_always_a_sane_number_or_nothing(header, expected):
+    from keypool.core.upstream_errors import retry_after_s
+    assert retry_after_s(header, NOW) == expected
+
+
+def test_retry_after_as_an_http_date():
+    from email.utils import formatdate
+
+    from keypool.core.upstream_errors import retry_after_s
+    assert retry_after_s(formatdate(NOW + 120, usegmt=True), NOW) == pytest.approx(120, abs=1)
+    assert retry_after_s("Wed, 21 Oct 2015 07:28:00 GMT", NOW) == 1.0  # in the past
+
+
+def test_a_429_with_a_nonsense_retry_after_falls_back_to_the_message():
+    outcome = classify(429, body(50602, "Request was rejected due to rate limiting. Details: TPM limit reached."),
+                       "nan", NOW)
+    assert outcome.block_s == 60
+
+
+def test_failures_about_the_key_are_told_from_transient_ones():
+    assert classify(401, b'"Api key is invalid"', None, NOW).about_the_key
+    assert classify(403, body(30001, "insufficient"), None, NOW).about_the_key
+    assert classify(403, body(30011, "paid only"), None, NOW).about_the_key
+    assert not classify(429, body(50602, "TPM limit reached"), None, NOW).about_the_key
+    assert not classify(503, body(50505, "overloaded"), None, NOW).about_the_key
+    assert not unreachable("timed out").about_the_key

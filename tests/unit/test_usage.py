@@ -35,3 +35,19 @@ def test_no_usage_is_none_not_zero():
     reader = UsageReader()
     reader.feed(b"\x00\x01binary audio")
     assert reader.usage().prompt_tokens is None
+
+
+def test_a_stream_cut_short_is_charged_what_passed():
+    data = sse([{"choices": [{"delta": {"content": f"t{i}"}}]} for i in range(7)])[:-len(b"data: [DONE]\n\n")]
+    reader = UsageReader()
+    for i in range(0, len(data), 3):  # "data:" split across pieces is still counted once
+        reader.feed(data[i:i + 3])
+    usage = reader.estimate(request_bytes=41)
+    assert (usage.prompt_tokens, usage.completion_tokens) == (11, 7)
+
+
+def test_reported_usage_wins_over_the_estimate():
+    reader = UsageReader()
+    reader.feed(sse([{"usage": {"prompt_tokens": 3, "completion_tokens": 9}}]))
+    usage = reader.estimate(request_bytes=4000)
+    assert (usage.prompt_tokens, usage.completion_tokens) == (3, 9)

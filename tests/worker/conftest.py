@@ -33,7 +33,10 @@ PYODIDE_SIDE = HERE / "pyodide_side"
 START_TIMEOUT_S = 120
 
 # Settings each test starts from (as in tests/integration/conftest.py).
-BASE_SETTINGS = {"strategy": "round_robin", "max_attempts": 3, "upstream_timeout_s": 120, "free_models": []}
+# Imports check no key unless a test asks (check_on_import is on by default): tests count upstream calls.
+BASE_SETTINGS = {"strategy": "round_robin", "max_attempts": 3, "upstream_timeout_s": 120, "free_models": [],
+                 "check_on_import": False, "max_key_failovers": 10, "request_deadline_s": 30,
+                 "request_log": "all", "log_flush_s": 20}
 
 _running: "WorkerHarness | None" = None
 
@@ -70,10 +73,12 @@ def harness_prerequisites() -> str | None:
 
 
 class WorkerHarness:
-    def __init__(self, folder: Path, env: dict[str, str], node_args: list[str] | None = None):
+    def __init__(self, folder: Path, env: dict[str, str], node_args: list[str] | None = None,
+                 config: dict[str, Any] | None = None):
         self.folder = folder
         self.env = env
         self.node_args = node_args or []  # e.g. --cpu-prof for bench/worker_cpu_bench.py
+        self.config = config or {}        # more harness settings, e.g. entryDir, deferImport (benchmarks)
         self.stderr_path = folder / "harness.stderr.log"
         self.process: subprocess.Popen | None = None
         self.port: int | None = None
@@ -92,6 +97,7 @@ class WorkerHarness:
             "env": self.env,
             # as workerd does with this compatibility flag
             "requestSignal": "enable_request_signal" in compatibility_flags(),
+            **self.config,
         }
         stderr = open(self.stderr_path, "wb")
         self.process = subprocess.Popen(
@@ -153,6 +159,12 @@ class WorkerHarness:
     def stats(self, invocation: int | str) -> dict[str, Any]:
         """Outbound fetches of one invocation, once its response and waitUntil work are done."""
         response = httpx.get(f"{self.url}/__harness/stats", params={"id": str(invocation)}, timeout=60)
+        response.raise_for_status()
+        return response.json()
+
+    def d1_rows(self) -> dict[str, int]:
+        """D1 rows read and written (D1's own meta counts) since the harness started."""
+        response = httpx.get(f"{self.url}/__harness/d1rows", timeout=30)
         response.raise_for_status()
         return response.json()
 

@@ -3,7 +3,10 @@
 //
 // Configuration comes as JSON in KEYPOOL_HARNESS_CONFIG:
 //   {srcDir, sdkDir, migrationsDir, staticDir?, pyTestsDir?, env: {VAR: "value"}, port?: 0,
-//    requestSignal?: false}
+//    requestSignal?: false, entryDir?, deferImport?: false}
+// entryDir: a folder whose entry.py is the Worker instead of srcDir's (a bare Worker, for
+// the cold-start benchmark). deferImport: import the entry module in the first invocation,
+// as a fresh isolate does, instead of before READY.
 // requestSignal mirrors workerd's `enable_request_signal` compatibility flag:
 // the incoming request's `signal` is aborted when the client disconnects.
 // It prints "READY <port>" on stdout once the Worker can take requests;
@@ -14,9 +17,13 @@
 // `Default(ctx, env).fetch(request)`, like workerd does, and the `Response` is
 // streamed back. Harness routes live under /__harness/:
 //   GET  /__harness/scheduled?cron=...  run Default.scheduled(controller)
-//   GET  /__harness/stats?id=N          outbound fetches and D1 round trips of invocation N (waits
-//                                       until its response and waitUntil work end);
-//                                       without id: the latest invocation
+//   GET  /__harness/stats?id=N          outbound fetches, D1 round trips and D1 rows read/written
+//                                       (D1's meta) of invocation N (waits until its response and
+//                                       waitUntil work end); without id: the latest invocation
+//   GET  /__harness/d1rows              D1 rows read and written since the harness started
+//   GET  /__harness/timings             ms spent loading Pyodide and importing the entry module
+//   POST /__harness/d1                  {statements: [[sql, params], ...]}: run them as one D1 batch
+//                                       from JS (set-up that must not warm Python's modules)
 //   PUT  /__harness/kv/<key>            put the body into STATIC_CONTENT
 //   POST /__harness/pycall              {module, function, args, clientSignal?}: await
 //                                       module.function(env, defer, *args) from
@@ -30,6 +37,7 @@ import http from "node:http";
 import fs from "node:fs";
 import path from "node:path";
 import { once } from "node:events";
+import { Readable } from "node:stream";
 import { AsyncLocalStorage } from "node:async_hooks";
 import { loadPyodide } from "pyodide";
 import { Miniflare } from "miniflare";
@@ -71,6 +79,24 @@ function countD1(sqls) {
   const read = sqls.every((sql) => /^\s*SELECT\b/i.test(sql));
   invocation[read ? "d1Reads" : "d1Writes"] += 1;
   invocation.d1Queries += sqls.length;
+}
+
+// D1's own row counts (`meta.rows_read` / `meta.rows_written`, index writes included),
+// which the free plan's daily quotas are measured in, per invocation and in total.
+const d1Rows = { read: 0, written: 0 };
+function countD1Rows(results) {
+  let read = 0, written = 0;
+  for (const result of results) {
+    read += Number(result?.meta?.rows_read) || 0;
+    written += Number(result?.meta?.rows_written) || 0;
+  }
+  d1Rows.read += read;
+  d1Rows.written += written;
+  const invocation = invocationScope.getStore();
+  if (invocation) {
+    invocation.d1RowsRead += read;
+    invocation.d1RowsWritten += written;
+  }
 }
 
 function countingD1(db) {
@@ -131,6 +157,7 @@ const invocations = new Map();
 function newInvocation(kind, label) {
   const invocation = {
     id: ++lastId, kind, label, fetches: 0, fetchUrls: [], waitUntil: [], d1Reads: 0, d1Writes: 0, d1Queries: 0,
+    d1RowsRead: 0, d1RowsWritten: 0,
     started: performance.now(), finishedAt: null, error: null,
   };
   invocation.finished = new Promise((resolve) => { invocation.finish = resolve; });
@@ -169,6 +196,7 @@ function invocationStats(invocation) {
     id: invocation.id, kind: invocation.kind, label: invocation.label,
     fetches: invocation.fetches, fetch_urls: invocation.fetchUrls,
     d1_reads: invocation.d1Reads, d1_writes: invocation.d1Writes, d1_queries: invocation.d1Queries,
+    d1_rows_read: invocation.d1RowsRead, d1_rows_written: invocation.d1RowsWritten,
     wait_until: invocation.waitUntil.length, done: invocation.finishedAt !== null,
     ms: invocation.finishedAt === null ? null : invocation.finishedAt - invocation.started,
     error: invocation.error,
@@ -187,8 +215,16 @@ const D1_GATEWAY = `export default {
     const { op, statements } = await request.json();
     try {
       const prepared = statements.map(([sql, params]) => env.DB.prepare(sql).bind(...params));
-      if (op === "batch") return Response.json({ ok: true, result: await env.DB.batch(prepared) });
-      return Response.json({ ok: true, result: await prepared[0][op]() });
+      if (op === "batch") {
+        const results = await env.DB.batch(prepared);
+        return Response.json({ ok: true, result: results, metas: results.map((r) => r.meta) });
+      }
+      if (op === "first") {  // first() drops the meta with the row counts: ask all() and take its first row
+        const result = await prepared[0].all();
+        return Response.json({ ok: true, result: result.results[0] ?? null, metas: [result.meta] });
+      }
+      const result = await prepared[0][op]();
+      return Response.json({ ok: true, result, metas: [result.meta] });
     } catch (err) {
       return Response.json({ ok: false, error: String((err && err.message) || err) });
     }
@@ -202,6 +238,7 @@ function d1ThroughGateway(miniflare) {
     });
     const data = await response.json();
     if (!data.ok) throw new Error(data.error);
+    countD1Rows((data.metas || []).map((meta) => ({ meta })));
     return data.result;
   }
   class Statement {
@@ -227,6 +264,8 @@ const mf = new Miniflare({
 const bindings = await mf.getBindings();
 const env = { ...bindings, DB: countingD1(d1ThroughGateway(mf)), ...(config.env || {}) };
 
+const timings = { pyodide_ms: null, entry_import_ms: null };
+let pyodideStarted = performance.now();
 const py = await loadPyodide({
   stdout: (line) => process.stderr.write(`[py] ${line}\n`),
   stderr: (line) => process.stderr.write(`[py] ${line}\n`),
@@ -239,7 +278,9 @@ function mount(hostDir, target) {
 // Only the SDK's own package, not the rest of the venv: a third-party import
 // must fail here as it would in workerd.
 mount(path.join(config.sdkDir, "workers"), "/sdk/workers");
+timings.pyodide_ms = performance.now() - pyodideStarted;
 mount(config.srcDir, "/app");
+if (config.entryDir) mount(config.entryDir, "/entry");
 if (config.pyTestsDir) mount(config.pyTestsDir, "/pytests");
 
 class WorkerEntrypoint { constructor(ctx, env) { this.ctx = ctx; this.env = env; } }
@@ -284,7 +325,7 @@ py.registerJsModule("_pyodide_entrypoint_helper", {
 
 py.runPython(`
 import sys
-sys.path[:0] = ["/app", "/sdk"]
+sys.path[:0] = ["/entry", "/app", "/sdk"] if ${config.entryDir ? "True" : "False"} else ["/app", "/sdk"]
 if "/pytests" not in sys.path:
     sys.path.append("/pytests")
 `);
@@ -296,15 +337,29 @@ import json
 from workers.rpc import python_from_rpc, python_to_rpc
 
 
+_ARITY = {}
+
+
+def _arity(method):
+    """How many positional arguments an entrypoint method takes (None: any), looked up once
+    per method: workerd does not inspect signatures per request, and neither should we."""
+    key = (type(method.__self__), method.__name__)
+    if key not in _ARITY:
+        params = list(inspect.signature(method).parameters.values())
+        _ARITY[key] = None if any(p.kind is p.VAR_POSITIONAL for p in params) else len(
+            [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)])
+    return _ARITY[key]
+
+
 async def harness_call(instance, name, *args):
     """What workerd does around an entrypoint method: convert the arguments
     (a JS Request becomes workers.Request), pass only as many as the method
     takes, convert the result back."""
     method = getattr(instance, name)
     py_args = [python_from_rpc(arg) for arg in args]
-    params = list(inspect.signature(method).parameters.values())
-    if not any(p.kind is p.VAR_POSITIONAL for p in params):
-        py_args = py_args[:len([p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)])]
+    arity = _arity(method)
+    if arity is not None:
+        py_args = py_args[:arity]
     result = method(*py_args)
     if inspect.isawaitable(result):
         result = await result
@@ -365,8 +420,16 @@ if (config.staticDir) {
   log(`static files in STATIC_CONTENT: ${files.length}`);
 }
 
-const entry = py.pyimport("entry");
-const Default = entry.Default;
+let Default = null;
+function entryPoint() {
+  if (Default === null) {
+    const started = performance.now();
+    Default = py.pyimport("entry").Default;
+    timings.entry_import_ms = performance.now() - started;
+  }
+  return Default;
+}
+if (!config.deferImport) entryPoint();
 
 // ---- HTTP front ---------------------------------------------------------------
 
@@ -378,7 +441,9 @@ async function readBody(req) {
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }
 
-function toRequest(req, body, url, signal) {
+// The request body is streamed into the Worker as workerd does: it reads what it wants
+// (a refused caller's body is never read).
+function toRequest(req, url, signal) {
   const headers = new Headers();
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i].toLowerCase();
@@ -388,8 +453,10 @@ function toRequest(req, body, url, signal) {
   if (!headers.has("cf-connecting-ip")) headers.set("cf-connecting-ip", req.socket.remoteAddress || "127.0.0.1");
   const init = { method: req.method, headers };
   if (config.requestSignal) init.signal = signal;
-  if (!["GET", "HEAD"].includes(req.method) && (body.byteLength > 0 || headers.has("content-length"))) {
-    init.body = body;
+  const declared = req.headers["content-length"];
+  if (!["GET", "HEAD"].includes(req.method) && (declared !== undefined || req.headers["transfer-encoding"])) {
+    init.body = Number(declared) === 0 ? new Uint8Array(0) : Readable.toWeb(req);
+    init.duplex = "half";
   }
   return new Request(url, init);
 }
@@ -461,10 +528,11 @@ function clientGone(res) {
 }
 
 async function handleWorker(req, res, url) {
-  const body = await readBody(req);
-  const request = toRequest(req, body, url, clientGone(res));
+  const request = toRequest(req, url, clientGone(res));
+  // A body the Worker left unread: close the connection once the answer is out.
+  res.on("finish", () => { if (!req.complete) req.destroy(); });
   await runInvocation("fetch", `${req.method} ${url.pathname}`, res, async (ctx, invocation) => {
-    const instance = Default(ctx, env);
+    const instance = entryPoint()(ctx, env);
     invocation.finished.then(() => instance.destroy());
     const response = await callPython(harnessCall, instance, "fetch", request);
     if (!(response instanceof Response)) throw new TypeError(`fetch returned ${Object.prototype.toString.call(response)}, not a Response`);
@@ -475,13 +543,20 @@ async function handleWorker(req, res, url) {
 async function handleHarness(req, res, url) {
   const route = url.pathname.slice("/__harness".length);
   if (route === "/health") return sendJson(res, 200, { ok: true });
+  if (route === "/timings") return sendJson(res, 200, timings);
+  if (route === "/d1" && req.method === "POST") {
+    const { statements } = JSON.parse(Buffer.from(await readBody(req)).toString("utf8"));
+    const results = await env.DB.batch(statements.map(([sql, params = []]) => env.DB.prepare(sql).bind(...params)));
+    return sendJson(res, 200, { changes: results.map((r) => r?.meta?.changes ?? 0) });
+  }
+  if (route === "/d1rows") return sendJson(res, 200, { rows_read: d1Rows.read, rows_written: d1Rows.written });
   if (route === "/scheduled") {
     const cron = url.searchParams.get("cron") || "*/10 * * * *";
     const invocation = newInvocation("scheduled", cron);
     try {
       await invocationScope.run(invocation, async () => {
         const ctx = makeCtx(invocation);
-        const instance = Default(ctx, env);
+        const instance = entryPoint()(ctx, env);
         try {
           const controller = { scheduledTime: Date.now(), cron, noRetry() {} };
           await callPython(harnessCall, instance, "scheduled", controller);

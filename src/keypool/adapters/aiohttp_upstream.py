@@ -26,6 +26,7 @@ class AiohttpResponse:
         self.status = response.status
         self.headers = [(k.lower(), v) for k, v in response.headers.items()
                         if k.lower() not in _DROP_RESPONSE_HEADERS]
+        self.length = response.content_length
 
     async def read(self, limit: int = 1 << 20) -> bytes:
         data = bytearray()

@@ -5,17 +5,18 @@ When the app wants to see the body (usage), or an SSE error event must be
 appended if the upstream breaks, the runtime pipes the upstream body through
 an identity TransformStream to the client and, for the observer, collects a
 `tee()` copy of it into one buffer: one JS→Python copy per response, not one
-per chunk. Two short coroutines follow up:
+per chunk. One short coroutine follows up:
 
-- the client's side waits for the pipe, then closes the client's stream
+- the client's side: it waits for the pipe, then closes the client's stream
   (after an SSE error event if the upstream broke), or, if the client went
   away, cancels the upstream body (and with it the upstream request);
-- the observer's side waits for the copy, then feeds the observer once and
-  finishes it: complete, broken, or CLIENT_GONE.
+- then the observer's side: it waits for the copy, then feeds the observer
+  once and finishes it: complete, broken, or CLIENT_GONE.
 
-The observer's side runs through the request's ctx.waitUntil: the `defer`
-passed to `send()`, else the one the Worker shell put in `request_defer`
-(in workerd only waitUntil work survives a client that went away). A client
+It runs through the request's ctx.waitUntil: the `defer` passed to `send()`,
+else the one the Worker shell put in `request_defer` (in workerd only
+waitUntil work survives a client that went away). One task, not two: every
+task and awaited promise costs the Worker CPU in Pyodide's loop. A client
 disconnect is seen through the incoming request's `signal` when the runtime
 aborts it (workerd's `enable_request_signal` compatibility flag), else when
 the runtime cancels the response stream.
@@ -78,19 +79,19 @@ class JsFetchResponse:
         self._response = response
         self._defer = defer
         self.status = int(response.status)
-        self.headers = [
-            (str(name), str(value)) for name, value in response.headers.entries()
-            if str(name).lower() not in _DROP_RESPONSE_HEADERS
-        ]
+        # One conversion for all headers (each call across the JS boundary costs CPU).
+        pairs = js.Array.from_(response.headers.entries()).to_py()
+        self.headers = [(name, value) for name, value in pairs if name not in _DROP_RESPONSE_HEADERS]
+        declared = next((value for name, value in pairs if name == "content-length"), "")
+        self.length = int(declared) if declared.isdigit() else None
 
     async def read(self, limit: int = 1 << 20) -> bytes:
         body = self._response.body
         if _is_null(body):
             return b""
-        declared = self._response.headers.get("content-length")
         data = bytearray()
         try:
-            if not _is_null(declared) and declared.isdigit() and int(declared) <= limit:
+            if self.length is not None and self.length <= limit:
                 return (await self._response.arrayBuffer()).to_bytes()[:limit]
             reader = body.getReader()
             while len(data) < limit:
@@ -128,9 +129,11 @@ class JsFetchResponse:
         if _is_signal(signal):
             options["signal"] = signal
         pipe = body.pipeTo(stream.writable, _js_object(options))
-        _spawn(_close_client(pipe, body, stream.writable, signal, copy, sse))
-        if observer is not None:
-            (self._defer or _spawn)(_observe(copy, observer))
+        follow_up = _close_client(pipe, body, stream.writable, signal, copy, sse)
+        if observer is None:
+            _spawn(follow_up)
+        else:
+            (self._defer or _spawn)(_then_observe(follow_up, copy, observer))
         return stream.readable
 
     async def close(self) -> None:
@@ -222,12 +225,15 @@ def _forget(promise: Any) -> None:
         promise.add_done_callback(lambda done: done.cancelled() or done.exception())
 
 
-async def _observe(copy: _Copy, observer: StreamObserver) -> None:
-    """One feed with the whole body (one JS→Python copy), then finish."""
-    data, ended = await copy.result()
-    if data:
-        observer.feed(data)
-    observer.finish(ended)
+async def _then_observe(client_side: Awaitable[None], copy: _Copy, observer: StreamObserver) -> None:
+    """The client's side, then one feed with the whole body (one JS→Python copy), then finish."""
+    try:
+        await client_side
+    finally:
+        data, ended = await copy.result()
+        if data:
+            observer.feed(data)
+        observer.finish(ended)
 
 
 class JsFetchUpstream:
@@ -235,20 +241,18 @@ class JsFetchUpstream:
                    timeout: float, defer: Defer | None = None) -> JsFetchResponse:
         """`defer` (the request's ctx.waitUntil; by default the one the shell set in
         `request_defer`) carries the background half of relay()."""
-        js_headers = js.Headers.new()
-        for name, value in headers:
-            js_headers.append(name, value)
         controller = js.AbortController.new()
         # Usage is read from the relayed bytes: ask for them uncompressed, as the local client does.
-        js_headers.set("accept-encoding", "identity")
-        init: dict[str, Any] = {
+        pairs = [[name, value] for name, value in headers if name.lower() != "accept-encoding"]
+        pairs.append(["accept-encoding", "identity"])
+        init: dict[str, Any] = {  # converted in one call (each crossing into JS costs CPU)
             "method": method,
-            "headers": js_headers,
+            "headers": pairs,
             "signal": controller.signal,
             "redirect": "manual",  # like the local client: a redirect goes back to the caller
         }
         if body is not None and method not in ("GET", "HEAD"):
-            init["body"] = to_js(body)
+            init["body"] = body
         timer = js.setTimeout(controller.abort.bind(controller), max(1, int(timeout * 1000)))
         try:
             response = await js.fetch(url, _js_object(init))

@@ -6,9 +6,11 @@ The table lives in DESIGN.md ("SiliconFlow upstream facts"); this is it as code.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
 
 # How long a key stays out of rotation for a model after each kind of answer.
 EXHAUSTED_BLOCK_S = 6 * 3600       # re-checked by the balance job sooner if credit returns
@@ -21,6 +23,13 @@ MAX_RETRY_AFTER_S = 24 * 3600
 BEIJING = timezone(timedelta(hours=8))
 
 
+# Answers that are definite about the key (not about the moment): trying another key is a
+# failover, bounded by `max_key_failovers`, not a retry bounded by `max_attempts`.
+ABOUT_THE_KEY = frozenset({"invalid", "exhausted", "forbidden"})
+# Answers that show the key exists and authenticates (it is no dead key).
+KEY_ANSWERED = frozenset({"ok", "client_error", "rate_limited", "exhausted", "forbidden"})
+
+
 @dataclass(frozen=True)
 class Outcome:
     error_class: str              # ok, invalid, exhausted, forbidden, rate_limited, upstream_error, client_error
@@ -28,6 +37,14 @@ class Outcome:
     key_status: str | None = None  # new status for the key, if the answer proves one
     block_s: float | None = None  # exclude this key for this model for that long
     message: str = ""
+
+    @property
+    def about_the_key(self) -> bool:
+        return self.error_class in ABOUT_THE_KEY
+
+    @property
+    def key_answered(self) -> bool:
+        return self.error_class in KEY_ANSWERED
 
 
 OK = Outcome("ok", retry=False)
@@ -59,12 +76,31 @@ def seconds_until_beijing_midnight(now: float) -> float:
     return max((midnight - local).total_seconds(), 60.0)
 
 
-def rate_limit_cooldown(message: str, retry_after: str | None, now: float) -> float:
-    if retry_after:
+def retry_after_s(value: str | None, now: float) -> float | None:
+    """Seconds from a Retry-After header (delay-seconds or an HTTP date), within
+    [1 s, 24 h]; None when it says nothing usable ("nan", "inf", garbage)."""
+    if not value:
+        return None
+    value = value.strip()[:100]
+    try:
+        seconds = float(value)
+    except ValueError:
         try:
-            return min(max(float(retry_after), 1.0), MAX_RETRY_AFTER_S)
-        except ValueError:
-            pass  # an HTTP date: fall back to the message
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        seconds = when.timestamp() - now
+    if not math.isfinite(seconds):
+        return None
+    return min(max(seconds, 1.0), MAX_RETRY_AFTER_S)
+
+
+def rate_limit_cooldown(message: str, retry_after: str | None, now: float) -> float:
+    told = retry_after_s(retry_after, now)
+    if told is not None:
+        return told
     text = message.upper()
     if re.search(r"\bRPD\b|\bTPD\b|PER DAY|DAILY", text):
         return seconds_until_beijing_midnight(now)

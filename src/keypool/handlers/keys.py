@@ -11,7 +11,9 @@ from ..clients import ClientGate
 from ..core.selection import NoKey
 from ..core.export import FORMATS, format_export, resolve_separator
 from ..core.keys import mask_key, parse_keys
+from ..core.request_body import BodyError, check_model_name
 from ..http import HTTPError, Request, Response
+from ..jobs import JobRunner
 from ..pool import KeyPool
 from ..routing import Route
 from ..services import Services
@@ -107,7 +109,7 @@ def export_filename(request: Request, key_filter: KeyFilter, fmt: str, now: floa
     return "-".join(parts) + ".txt"
 
 
-def routes(services: Services, pool: KeyPool, gate: ClientGate) -> list[Route]:
+def routes(services: Services, pool: KeyPool, gate: ClientGate, jobs: JobRunner) -> list[Route]:
     store, settings, clock = services.store, services.settings, services.clock
 
     async def import_keys(request: Request) -> Response:
@@ -121,19 +123,26 @@ def routes(services: Services, pool: KeyPool, gate: ClientGate) -> list[Route]:
         parsed = parse_keys(text)
         if len(parsed.keys) > MAX_IMPORT_KEYS:
             raise HTTPError(413, f"at most {MAX_IMPORT_KEYS} keys per import; split the list")
+        before = await store.keys.last_id()
         now = int(clock.now())
         if parsed.carried:  # an older project's export or dump: its balances and dates come along
             added = await store.backup.add_keys(parsed.keys, parsed.carried, now)
         else:
             added = await store.keys.add(parsed.keys, now)
         pool.invalidate()
-        await services.audit.record(request, "keys.import", count=added, detail={
-            "duplicates": parsed.duplicates + len(parsed.keys) - added, "invalid": parsed.invalid})
+        # New keys are checked in the background before traffic meets many of them (dead
+        # and empty keys leave the rotation): locally at once, in a Worker a chunk after
+        # this response, the rest on the next ticks and job polls.
+        job_id = await jobs.check_new_keys(before, request.defer) if added else None
+        detail = {"duplicates": parsed.duplicates + len(parsed.keys) - added, "invalid": parsed.invalid}
+        await services.audit.record(request, "keys.import", count=added,
+                                    detail={**detail, "job": job_id} if job_id else detail)
         return Response.json({
             "added": added,
             "duplicates": parsed.duplicates + len(parsed.keys) - added,
             "invalid": parsed.invalid,
             "invalid_samples": parsed.invalid_samples,
+            "job": job_id,
         })
 
     async def list_keys(request: Request) -> Response:
@@ -229,11 +238,20 @@ def routes(services: Services, pool: KeyPool, gate: ClientGate) -> list[Route]:
     async def one_key(request: Request) -> Response:
         """One upstream key for a caller that talks to SiliconFlow itself: the
         admin, or a client key created with allow_upstream_key."""
+        model = request.query.get("model", "")
+        if model:
+            try:
+                check_model_name(model)
+            except BodyError as exc:
+                raise HTTPError(400, str(exc)) from None
         if not is_admin(request, settings):
             client = await gate.authenticate(request)
             if not client["allow_upstream_key"]:
                 raise HTTPError(403, "this client key may not fetch upstream keys", code="upstream_key_not_allowed")
-        model = request.query.get("model", "")
+            # A raw upstream key serves any model: a key limited to some models names one of them.
+            if client["models"] and model not in client["models"]:
+                raise HTTPError(403, "this client key may use only some models: ask with ?model= one of them",
+                                code="model_not_allowed")
         found = await pool.pick(model, set())
         if isinstance(found, NoKey):
             headers = [("retry-after", str(int(found.retry_after + 0.999)))] if found.retry_after else []

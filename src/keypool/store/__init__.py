@@ -17,6 +17,7 @@ from .keys import KeyFilter, KeyStore
 from .logs import LogStore
 from .secrets import SecretStore
 from .stats import StatsStore
+from .usage import UsageStore
 
 
 class Store:
@@ -29,6 +30,7 @@ class Store:
         self.jobs = JobStore(db)
         self.stats = StatsStore(db)
         self.audit = AuditStore(db)
+        self.usage = UsageStore(db)
         self.secrets = SecretStore(db)
         self.backup = BackupStore(db)
 

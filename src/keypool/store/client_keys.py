@@ -6,10 +6,13 @@ import json
 from typing import Any
 
 from ..ports import Database
+from .usage import UNFOLDED_CLIENTS, with_unfolded
 
-_COLUMNS = (
-    "id, name, key_hint, enabled, created_at, expires_at, models, rpm_limit, request_quota, token_quota, "
-    "allow_upstream_key, request_count, prompt_tokens, completion_tokens, last_used_at"
+# Usage totals include what store/usage.py has not folded into the row yet.
+_SELECT = (
+    "SELECT c.id, c.name, c.key_hint, c.enabled, c.created_at, c.expires_at, c.models, c.rpm_limit, "
+    "c.request_quota, c.token_quota, c.allow_upstream_key, " + with_unfolded("c") +
+    f" FROM client_keys c LEFT JOIN ({UNFOLDED_CLIENTS}) u ON u.uid = c.id"
 )
 EDITABLE = ("name", "enabled", "expires_at", "models", "rpm_limit", "request_quota", "token_quota",
             "allow_upstream_key")
@@ -45,13 +48,13 @@ class ClientKeyStore:
         return int(result.last_row_id or 0)
 
     async def list(self) -> list[dict[str, Any]]:
-        return [_decode(row) for row in await self.db.all(f"SELECT {_COLUMNS} FROM client_keys ORDER BY id")]
+        return [_decode(row) for row in await self.db.all(f"{_SELECT} ORDER BY c.id")]
 
     async def get(self, client_id: int) -> dict[str, Any] | None:
-        return _decode(await self.db.first(f"SELECT {_COLUMNS} FROM client_keys WHERE id = ?", (client_id,)))
+        return _decode(await self.db.first(f"{_SELECT} WHERE c.id = ?", (client_id,)))
 
     async def by_hash(self, key_hash: str) -> dict[str, Any] | None:
-        return _decode(await self.db.first(f"SELECT {_COLUMNS} FROM client_keys WHERE key_hash = ?", (key_hash,)))
+        return _decode(await self.db.first(f"{_SELECT} WHERE c.key_hash = ?", (key_hash,)))
 
     async def update(self, client_id: int, fields: dict[str, Any]) -> int:
         if not fields:

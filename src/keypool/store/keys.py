@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 from ..ports import Database
+from .usage import UNFOLDED_KEYS, with_unfolded
 
 # D1 caps a string value at 2 MB; 20k keys of ~55 bytes of JSON fit with room.
 IMPORT_CHUNK = 20_000
@@ -35,9 +36,11 @@ SORT_SQL = {
     "blocks": ("(SELECT count(*) FROM key_blocks AS b WHERE b.key_id = keys.id "
                "AND (b.until IS NULL OR b.until > CAST(strftime('%s', 'now') AS REAL)))"),
 }
-_PUBLIC_COLUMNS = (
-    "id, key, status, enabled, balance, gift_balance, charge_balance, added_at, checked_at, "
-    "last_used_at, last_error, fail_count, request_count, prompt_tokens, completion_tokens"
+# What the API shows of a key; usage totals include what store/usage.py has not folded in yet.
+_PUBLIC_SELECT = (
+    "SELECT keys.id, keys.key, keys.status, keys.enabled, keys.balance, keys.gift_balance, keys.charge_balance, "
+    "keys.added_at, keys.checked_at, keys.last_error, keys.fail_count, " + with_unfolded("keys") +
+    f" FROM keys LEFT JOIN ({UNFOLDED_KEYS}) u ON u.uid = keys.id"
 )
 
 
@@ -98,6 +101,15 @@ class KeyStore:
         results = await self.db.batch(statements)
         return sum(result.changes for result in results)
 
+    async def last_id(self) -> int:
+        row = await self.db.first("SELECT coalesce(max(id), 0) AS id FROM keys")
+        return row["id"] if row else 0
+
+    async def ids_after(self, after_id: int) -> list[int]:
+        """Keys added since `last_id` said `after_id`, in id order."""
+        rows = await self.db.all("SELECT id FROM keys WHERE id > ? ORDER BY id", (after_id,))
+        return [row["id"] for row in rows]
+
     async def count(self, key_filter: KeyFilter) -> int:
         where, params = key_filter.where()
         row = await self.db.first(f"SELECT count(*) AS n FROM keys{where}", params)
@@ -111,7 +123,7 @@ class KeyStore:
         # Unknown balances / never-checked keys sort last either way.
         order = f"{column} IS NULL, {column} {direction}, id {direction}"
         return await self.db.all(
-            f"SELECT {_PUBLIC_COLUMNS} FROM keys{where} ORDER BY {order} LIMIT ? OFFSET ?",
+            f"{_PUBLIC_SELECT}{where} ORDER BY {order} LIMIT ? OFFSET ?",
             [*params, limit, offset],
         )
 
@@ -157,7 +169,7 @@ class KeyStore:
         return result.changes
 
     async def get(self, key_id: int) -> dict[str, Any] | None:
-        return await self.db.first(f"SELECT {_PUBLIC_COLUMNS} FROM keys WHERE id = ?", (key_id,))
+        return await self.db.first(f"{_PUBLIC_SELECT} WHERE keys.id = ?", (key_id,))
 
     async def status_counts(self) -> dict[str, int]:
         rows = await self.db.all(
@@ -171,7 +183,7 @@ class KeyStore:
     @staticmethod
     def candidates_query(after_id: int, limit: int) -> tuple[str, list[Any]]:
         """A window of keys that may serve requests, in id order after `after_id`."""
-        return ("SELECT id, key, status, balance FROM keys "
+        return ("SELECT id, key, status, balance, checked_at FROM keys "
                 "WHERE enabled = 1 AND status IN ('valid', 'unchecked', 'exhausted') AND id > ? "
                 "ORDER BY id LIMIT ?", [after_id, limit])
 
@@ -195,6 +207,12 @@ class KeyStore:
                 [key_id, model, reason, until])
 
     @staticmethod
+    def served_statement(key_ids: Iterable[int]) -> tuple[str, list[Any]]:
+        """Keys that just answered a request well are alive: unchecked ones become valid."""
+        return ("UPDATE keys SET status = 'valid' WHERE status = 'unchecked' AND id IN (SELECT value FROM json_each(?))",
+                [json.dumps(sorted(key_ids))])
+
+    @staticmethod
     def prune_blocks_statement(now: float) -> tuple[str, list[Any]]:
         return ("DELETE FROM key_blocks WHERE until <= ?", [now])
 
@@ -214,20 +232,26 @@ class KeyStore:
             "WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id", (json.dumps(list(ids)),))
 
     @staticmethod
-    def checked_statement(updates: Sequence[Any], now: float) -> tuple[str, list[Any]]:
-        """One statement for a chunk of checks: every key gets checked_at, and
-        the other fields only where the check changed something."""
-        rows = [[u.id, 1 if u.changed else 0, u.status, u.balance, u.gift_balance, u.charge_balance, u.last_error]
-                for u in updates]
-        return ("UPDATE keys SET checked_at = ?, "
-                "status = CASE WHEN u.c = 1 THEN u.s ELSE keys.status END, "
-                "balance = CASE WHEN u.c = 1 THEN u.b ELSE keys.balance END, "
-                "gift_balance = CASE WHEN u.c = 1 THEN u.g ELSE keys.gift_balance END, "
-                "charge_balance = CASE WHEN u.c = 1 THEN u.h ELSE keys.charge_balance END, "
-                "last_error = CASE WHEN u.c = 1 THEN u.e ELSE keys.last_error END "
-                "FROM (SELECT value ->> 0 AS id, value ->> 1 AS c, value ->> 2 AS s, value ->> 3 AS b, "
-                "value ->> 4 AS g, value ->> 5 AS h, value ->> 6 AS e FROM json_each(?)) AS u "
-                "WHERE keys.id = u.id", [int(now), json.dumps(rows)])
+    def checked_statements(updates: Sequence[Any], now: float) -> list[tuple[str, list[Any]]]:
+        """The writes of a chunk of checks: checked_at for every key, the other fields only for
+        keys the check changed. Two statements, because D1 bills an index write for every
+        indexed column a statement assigns, changed or not (status and balance are indexed):
+        a key whose check found nothing new costs its row and its checked_at entry only."""
+        changed = [[u.id, u.status, u.balance, u.gift_balance, u.charge_balance, u.last_error]
+                   for u in updates if u.changed]
+        same = [u.id for u in updates if not u.changed]
+        statements = []
+        if changed:
+            statements.append((
+                "UPDATE keys SET checked_at = ?, status = u.s, balance = u.b, gift_balance = u.g, "
+                "charge_balance = u.h, last_error = u.e "
+                "FROM (SELECT value ->> 0 AS id, value ->> 1 AS s, value ->> 2 AS b, value ->> 3 AS g, "
+                "value ->> 4 AS h, value ->> 5 AS e FROM json_each(?)) AS u WHERE keys.id = u.id",
+                [int(now), json.dumps(changed)]))
+        if same:
+            statements.append(("UPDATE keys SET checked_at = ? WHERE id IN (SELECT value FROM json_each(?))",
+                               [int(now), json.dumps(same)]))
+        return statements
 
     @staticmethod
     def unblock_statement(key_ids: Sequence[int], reason: str) -> tuple[str, list[Any]]:

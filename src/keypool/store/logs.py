@@ -1,4 +1,10 @@
-"""The `request_logs` table, and the usage counters each logged request adds to."""
+"""The `request_logs` table: one row per logged proxied request.
+
+No index besides the primary key: an index costs a row written per log row
+on D1. Rows are only ever removed from the oldest end (pruning) or all at
+once, so ids are contiguous and the unfiltered total is `max(id) - min(id) + 1`,
+two index seeks instead of counting 100,000 rows on every page of the log.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,17 @@ from ..ports import Database
 
 LOG_FIELDS = ("ts", "client_key_id", "key_id", "method", "endpoint", "model", "stream", "status", "latency_ms",
               "ttfb_ms", "attempts", "error_class", "prompt_tokens", "completion_tokens")
+# Longest text stored per field: nothing a client sends reaches the database unbounded.
+TEXT_LIMITS = {"method": 16, "endpoint": 300, "model": 200, "error_class": 40}
+
+
+def log_row(entry: dict[str, Any]) -> list[Any]:
+    row = [entry.get(name) for name in LOG_FIELDS]
+    for index, name in enumerate(LOG_FIELDS):
+        limit = TEXT_LIMITS.get(name)
+        if limit is not None and isinstance(row[index], str) and len(row[index]) > limit:
+            row[index] = row[index][:limit]
+    return row
 
 
 # Filters of the log's read side: name -> SQL with one parameter.
@@ -53,40 +70,21 @@ class LogStore:
     def __init__(self, db: Database):
         self.db = db
 
-    async def write(self, entries: Sequence[dict[str, Any]]) -> None:
-        """Logs and usage counters for a batch of requests, in one transaction of four statements."""
-        if not entries:
-            return
-        rows = json.dumps([[entry.get(f) for f in LOG_FIELDS] for entry in entries])
-        columns = ", ".join(LOG_FIELDS)
+    @staticmethod
+    def insert_statement(rows: Sequence[list[Any]]) -> tuple[str, list[Any]]:
+        """Many log rows in one statement (rows from `log_row`)."""
         picks = ", ".join(f"value ->> {i}" for i in range(len(LOG_FIELDS)))
-        usage = json.dumps([
-            [e.get("key_id"), e.get("client_key_id"), e.get("prompt_tokens") or 0,
-             e.get("completion_tokens") or 0, int(e["ts"]), 1 if e.get("key_id") and e.get("status", 500) < 400 else 0]
-            for e in entries
-        ])
-        await self.db.batch([
-            (f"INSERT INTO request_logs ({columns}) SELECT {picks} FROM json_each(?)", [rows]),
-            ("UPDATE keys SET request_count = request_count + u.n, prompt_tokens = prompt_tokens + u.p, "
-             "completion_tokens = completion_tokens + u.c, last_used_at = max(coalesce(last_used_at, 0), u.t) "
-             "FROM (SELECT value ->> 0 AS id, count(*) AS n, sum(value ->> 2) AS p, sum(value ->> 3) AS c, "
-             "max(value ->> 4) AS t FROM json_each(?) WHERE value ->> 0 IS NOT NULL GROUP BY 1) AS u "
-             "WHERE keys.id = u.id", [usage]),
-            ("UPDATE client_keys SET request_count = request_count + u.n, prompt_tokens = prompt_tokens + u.p, "
-             "completion_tokens = completion_tokens + u.c, last_used_at = max(coalesce(last_used_at, 0), u.t) "
-             "FROM (SELECT value ->> 1 AS id, count(*) AS n, sum(value ->> 2) AS p, sum(value ->> 3) AS c, "
-             "max(value ->> 4) AS t FROM json_each(?) WHERE value ->> 1 IS NOT NULL GROUP BY 1) AS u "
-             "WHERE client_keys.id = u.id", [usage]),
-            # A key that just served a paid request has balance: it is valid.
-            ("UPDATE keys SET status = 'valid' WHERE status = 'unchecked' AND id IN "
-             "(SELECT value ->> 0 FROM json_each(?) WHERE value ->> 5 = 1)", [usage]),
-        ])
+        return (f"INSERT INTO request_logs ({', '.join(LOG_FIELDS)}) SELECT {picks} FROM json_each(?)",
+                [json.dumps(rows, separators=(",", ":"))])
 
     async def page(self, limit: int, offset: int, filters: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
-        """A page of the log, newest first, and how many rows match (one round trip)."""
+        """A page of the log, newest first, and how many rows match (one round trip; unfiltered,
+        counted from the ids; a filter reads the log, which has no index but its id)."""
         where, params = _where(filters)
+        count = (f"SELECT count(*) AS n FROM request_logs AS l{where}", params) if where else (
+            "SELECT coalesce((SELECT max(id) FROM request_logs) - (SELECT min(id) FROM request_logs) + 1, 0) AS n", [])
         totals, rows = await self.db.read([
-            (f"SELECT count(*) AS n FROM request_logs AS l{where}", params),
+            count,
             (f"{_LABELLED}{where} ORDER BY l.id DESC LIMIT ? OFFSET ?", [*params, limit, offset]),
         ])
         return rows, totals[0]["n"] if totals else 0
@@ -104,8 +102,11 @@ class LogStore:
         return (await self.db.run("DELETE FROM request_logs")).changes
 
     async def prune(self, older_than: float, keep_rows: int) -> int:
+        """By age and by row count, always from the oldest end (ids stay contiguous); the age
+        rule reads only the rows it removes, walking ids up to the first recent one."""
         results = await self.db.batch([
-            ("DELETE FROM request_logs WHERE ts < ?", [older_than]),
+            ("DELETE FROM request_logs WHERE id < coalesce((SELECT id FROM request_logs WHERE ts >= ? ORDER BY id "
+             "LIMIT 1), (SELECT max(id) + 1 FROM request_logs))", [older_than]),
             ("DELETE FROM request_logs WHERE id <= (SELECT id FROM request_logs ORDER BY id DESC LIMIT 1 OFFSET ?)",
              [keep_rows]),
         ])

@@ -7,8 +7,9 @@ holds the pool total and the number of valid keys, for the trend chart.
 
 The dashboard's figures are added up here, each read bounded: keys in one
 pass, quartiles from the (status, enabled, balance) index, requests from the
-request log's time index (`request_charts`, `requests_query`: the one place
-to point at hourly usage totals once the proxy writes them).
+hourly usage rows the request recorder writes (store/usage.py), never from
+the request log itself (it has no time index: one would cost a D1 row
+written per request).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any, Sequence
 
 from ..core.stats import median_of, quartile_offsets, upper_fence
 from ..ports import Database
+from .usage import hour_of
 
 USABLE = "enabled = 1 AND status != 'invalid'"
 # Valid keys with a known balance: what the dashboard's balance figures are over. Written to
@@ -112,14 +114,16 @@ class StatsStore:
                 "requests": self.request_totals(request_rows[0] if request_rows else None),
                 "quartiles": quartiles, "fence": fence, "outliers": outliers}
 
-    # --- the dashboard: requests (the request log; `ts` is indexed) --------------------------------
+    # --- the dashboard: requests (hourly usage rows, not the log: see store/usage.py) -------------
 
     @staticmethod
     def requests_query(since: float) -> tuple[str, list[Any]]:
-        return ("SELECT count(*) AS count, count(*) FILTER (WHERE status >= 400) AS errors, "
+        """Proxied requests from the hour holding `since` (every request, logged or not)."""
+        return ("SELECT coalesce(sum(requests), 0) AS count, coalesce(sum(errors), 0) AS errors, "
                 "coalesce(sum(prompt_tokens), 0) AS prompt_tokens, coalesce(sum(completion_tokens), 0) "
-                "AS completion_tokens, avg(latency_ms) AS avg_latency_ms, avg(ttfb_ms) AS avg_ttfb_ms "
-                "FROM request_logs WHERE ts >= ?", [since])
+                "AS completion_tokens, sum(latency_ms) / nullif(sum(requests), 0) AS avg_latency_ms, "
+                "sum(ttfb_ms) / nullif(sum(ttfb_count), 0) AS avg_ttfb_ms FROM usage_hours WHERE hour >= ?",
+                [hour_of(since)])
 
     @staticmethod
     def request_totals(row: dict[str, Any] | None) -> dict[str, Any]:
@@ -134,30 +138,38 @@ class StatsStore:
                 "prompt_tokens": prompt, "completion_tokens": completion, "tokens": prompt + completion,
                 "avg_latency_ms": ms("avg_latency_ms"), "avg_ttfb_ms": ms("avg_ttfb_ms")}
 
-    async def request_charts(self, start: int, step: int, count: int, top: int) -> dict[str, list[dict[str, Any]]]:
+    async def request_charts(self, start: int, step: int, count: int, top: int,
+                             keys_since: float) -> dict[str, list[dict[str, Any]]]:
         """Requests, errors and tokens in each of `count` buckets of `step` seconds from `start`,
-        and the models, client keys and upstream keys with the most requests since `start`, in
-        one round trip. The buckets are columns of one pass over the window (no sort: a GROUP BY
-        would read every row twice)."""
-        tokens = "coalesce(sum(l.prompt_tokens), 0) + coalesce(sum(l.completion_tokens), 0)"
-        errors = "count(*) FILTER (WHERE l.status >= 400)"
+        the models and client keys with the most requests since `start`, and the upstream keys
+        with the most since `keys_since`, in one round trip over the hourly usage rows (an hour
+        counts in the bucket its start falls in; at most 24 x 30 rows).
+
+        The upstream keys come from a shorter window: an hour's row names every key that served
+        in it, so 30 days of a round-robin pool would read hundreds of thousands of entries
+        (D1 counts each `json_each` row as read); a day's worth stays small."""
+        first = hour_of(start)
         buckets = ", ".join(
-            f"count(*) FILTER (WHERE b = {i}) AS r{i}, count(*) FILTER (WHERE b = {i} AND status >= 400) AS e{i}, "
+            f"coalesce(sum(requests) FILTER (WHERE b = {i}), 0) AS r{i}, "
+            f"coalesce(sum(errors) FILTER (WHERE b = {i}), 0) AS e{i}, "
             f"coalesce(sum(tokens) FILTER (WHERE b = {i}), 0) AS t{i}" for i in range(count))
+        window = "h.hour >= ?"
         series, models, clients, keys = await self.db.read([
-            (f"SELECT {buckets} FROM (SELECT CAST((ts - ?) / ? AS INTEGER) AS b, status, "
-             "coalesce(prompt_tokens, 0) + coalesce(completion_tokens, 0) AS tokens FROM request_logs WHERE ts >= ?)",
-             [start, step, start]),
-            (f"SELECT l.model AS model, count(*) AS requests, {errors} AS errors, {tokens} AS tokens "
-             "FROM request_logs AS l WHERE l.ts >= ? AND l.model IS NOT NULL AND l.model != '' "
-             "GROUP BY l.model ORDER BY requests DESC, l.model LIMIT ?", [start, top]),
-            (f"SELECT l.client_key_id AS id, c.name AS name, count(*) AS requests, {errors} AS errors, "
-             f"{tokens} AS tokens FROM request_logs AS l LEFT JOIN client_keys AS c ON c.id = l.client_key_id "
-             "WHERE l.ts >= ? AND l.client_key_id IS NOT NULL GROUP BY l.client_key_id "
-             "ORDER BY requests DESC, l.client_key_id LIMIT ?", [start, top]),
-            (f"SELECT l.key_id AS id, k.key AS key, count(*) AS requests, {errors} AS errors, {tokens} AS tokens "
-             "FROM request_logs AS l LEFT JOIN keys AS k ON k.id = l.key_id WHERE l.ts >= ? AND l.key_id IS NOT NULL "
-             "GROUP BY l.key_id ORDER BY requests DESC, l.key_id LIMIT ?", [start, top]),
+            (f"SELECT {buckets} FROM (SELECT max(CAST((hour - ?) / ? AS INTEGER), 0) AS b, requests, errors, "
+             "prompt_tokens + completion_tokens AS tokens FROM usage_hours WHERE hour >= ?)", [start, step, first]),
+            ("SELECT j.key AS model, sum(j.value ->> 0) AS requests, sum(j.value ->> 1) AS errors, "
+             f"sum(j.value ->> 2) AS tokens FROM usage_hours AS h, json_each(h.models) AS j WHERE {window} "
+             "AND j.key != '' GROUP BY j.key ORDER BY requests DESC, j.key LIMIT ?", [first, top]),
+            ("SELECT u.id, c.name, u.requests, u.errors, u.tokens FROM (SELECT CAST(j.key AS INTEGER) AS id, "
+             "sum(j.value ->> 0) AS requests, sum(j.value ->> 1) AS errors, sum(j.value ->> 2) + sum(j.value ->> 3) "
+             f"AS tokens FROM usage_hours AS h, json_each(h.clients) AS j WHERE {window} GROUP BY j.key "
+             "ORDER BY requests DESC, id LIMIT ?) AS u LEFT JOIN client_keys AS c ON c.id = u.id "
+             "ORDER BY u.requests DESC, u.id", [first, top]),
+            ("SELECT u.id, k.key, u.requests, u.errors, u.tokens FROM (SELECT CAST(j.key AS INTEGER) AS id, "
+             "sum(j.value ->> 0) AS requests, sum(j.value ->> 1) AS errors, sum(j.value ->> 2) + sum(j.value ->> 3) "
+             f"AS tokens FROM usage_hours AS h, json_each(h.keys) AS j WHERE {window} GROUP BY j.key "
+             "ORDER BY requests DESC, id LIMIT ?) AS u LEFT JOIN keys AS k ON k.id = u.id "
+             "ORDER BY u.requests DESC, u.id", [max(first, hour_of(keys_since)), top]),
         ])
         row = series[0] if series else {}
         points = [{"t": start + i * step, "requests": int(row.get(f"r{i}") or 0), "errors": int(row.get(f"e{i}") or 0),
