@@ -98,6 +98,8 @@ CREATE TABLE IF NOT EXISTS usage_hours (
   prompt_tokens     INTEGER NOT NULL DEFAULT 0,
   completion_tokens INTEGER NOT NULL DEFAULT 0,
   latency_ms        REAL NOT NULL DEFAULT 0,      -- the sum, for averages
+  ttfb_ms           REAL NOT NULL DEFAULT 0,      -- the sum of times to first byte ...
+  ttfb_count        INTEGER NOT NULL DEFAULT 0,   -- ... over the requests that had one (answered < 400)
   models            TEXT NOT NULL DEFAULT '{}',
   clients           TEXT NOT NULL DEFAULT '{}',   -- charged requests only
   keys              TEXT NOT NULL DEFAULT '{}',   -- by the upstream key that answered last

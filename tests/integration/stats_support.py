@@ -1,7 +1,11 @@
 """Set-up for the dashboard and request-log suites: rows written straight into the database
 (request logs at chosen times, keys in chosen states, daily pool totals), in the local
 server's SQLite file or, when the suite runs on the Worker, in Miniflare's D1 through the
-Worker's own adapter. Only what the API cannot do itself: it never back-dates a request."""
+Worker's own adapter. Only what the API cannot do itself: it never back-dates a request.
+
+Log rows are added up into the hourly usage rows too, by the app's own code (core.tally,
+store.usage), exactly as the request recorder does after each batch: the dashboard reads
+those, the logs page reads the log."""
 
 from __future__ import annotations
 
@@ -10,6 +14,9 @@ import sqlite3
 from typing import Any, Sequence
 
 import pytest
+
+from keypool.core.tally import Tally
+from keypool.store.usage import UsageStore, hour_of
 
 LOG_COLUMNS = ("ts", "client_key_id", "key_id", "method", "endpoint", "model", "stream", "status", "latency_ms",
                "ttfb_ms", "attempts", "error_class", "prompt_tokens", "completion_tokens")
@@ -34,6 +41,19 @@ class Writer:
         changed = self.sql(f"INSERT INTO request_logs ({', '.join(LOG_COLUMNS)}) SELECT {picks} FROM json_each(?)",
                            [json.dumps(values)])
         assert changed == len(rows)
+        tallies: dict[int, Tally] = {}
+        for row in rows:
+            entry = {**plain, "charged": True, **row}
+            tallies.setdefault(hour_of(entry["ts"]), Tally()).add(entry)
+        for hour, tally in tallies.items():
+            self.sql(*UsageStore.add_statement(hour, tally))
+
+    def no_usage(self) -> None:
+        """Hourly usage rows gone (their usage folded into the totals first, so none is lost):
+        the dashboard then sees only what the test writes."""
+        for statement in UsageStore.fold_statements(0):
+            self.sql(*statement)
+        self.sql("DELETE FROM usage_hours")
 
     def key_state(self, key: str, status: str, balance: float | None, enabled: bool = True) -> None:
         assert self.sql("UPDATE keys SET status = ?, balance = ?, enabled = ?, checked_at = 1 WHERE key = ?",
@@ -49,4 +69,6 @@ class Writer:
 
 @pytest.fixture
 def write(local_server) -> Writer:
-    return Writer(local_server)
+    writer = Writer(local_server)
+    writer.no_usage()
+    return writer
