@@ -166,6 +166,14 @@ export function useCountdown() {
   return [Math.max(0, Math.ceil((until - now) / 1000)), start];
 }
 
+// How many rows a page shows: one of `sizes`; `onSize` gets the number chosen.
+export function PageSizeSelect({ value, sizes, onSize }) {
+  return html`<label class="inline-field"><span>${t("keys.page_size")}</span>
+    <select value=${value} onChange=${(e) => onSize(Number(e.currentTarget.value))}>
+      ${sizes.map((size) => html`<option value=${size}>${size}</option>`)}
+    </select></label>`;
+}
+
 export function Pagination({ page, pageSize, total, onPage }) {
   const pages = Math.max(1, Math.ceil(total / pageSize));
   const first = total ? (page - 1) * pageSize + 1 : 0;

@@ -35,8 +35,9 @@ def chart(page, chart_id: str, what: str):
 
 
 @pytest.fixture
-def busy_pool(api, fake, local_server):
-    """Checked keys of every status with real balances, and real requests through /v1."""
+def busy_pool(api, fake, local_server, write):
+    """Checked keys of every status with real balances, and real requests through /v1 (the
+    `write` fixture first clears the hourly usage other tests' requests left)."""
     keys = [make_key(f"{i:02d}dash") for i in range(len(BALANCES) + 4)]
     kinds = BALANCES + ["invalid", "invalid", "no_balance", "no_balance"]
     checked_pool(api, fake, keys, lambda i: kinds[i])

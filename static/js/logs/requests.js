@@ -4,7 +4,7 @@ import { html, useEffect, useRef, useState } from "../preact.js";
 import { t } from "../i18n.js";
 import { api, fetchParts } from "../api.js";
 import * as format from "../format.js";
-import { downloadText, Icon, notify, Pagination, Spinner, useConfirm } from "../ui.js";
+import { downloadText, Icon, notify, PageSizeSelect, Pagination, Spinner, useConfirm } from "../ui.js";
 import { apiFilters, ERROR_CLASSES, isFiltered, NO_FILTERS, PAGE_SIZES, RANGES } from "./filters.js";
 
 const TYPING_DELAY_MS = 400;
@@ -191,10 +191,7 @@ export function RequestLog({ view, onChange }) {
     </div>
     ${logs && logs.total > 0 && html`<div class="pagination-row">
       <${Pagination} page=${view.page} pageSize=${view.page_size} total=${logs.total} onPage=${(page) => onChange({ page })} />
-      <label class="inline-field"><span>${t("keys.page_size")}</span>
-        <select value=${view.page_size} onChange=${(e) => onChange({ page_size: Number(e.currentTarget.value), page: 1 })}>
-          ${PAGE_SIZES.map((size) => html`<option value=${size}>${size}</option>`)}
-        </select></label>
+      <${PageSizeSelect} value=${view.page_size} sizes=${PAGE_SIZES} onSize=${(page_size) => onChange({ page_size, page: 1 })} />
     </div>`}
     ${confirmElement}`;
 }

@@ -4,7 +4,7 @@ import { html, useEffect, useRef, useState } from "../preact.js";
 import { t } from "../i18n.js";
 import { api } from "../api.js";
 import * as format from "../format.js";
-import { copyText, Icon, notify, PageHeader, Pagination, Spinner, useConfirm } from "../ui.js";
+import { copyText, Icon, notify, PageHeader, PageSizeSelect, Pagination, Spinner, useConfirm } from "../ui.js";
 import { COLUMNS, KeysTable } from "../keys/table.js";
 import { ImportDialog } from "../keys/import_dialog.js";
 import { ExportDialog } from "../keys/export_dialog.js";
@@ -232,10 +232,7 @@ export function Page() {
         <label class="search"><span class="visually-hidden">${t("keys.search")}</span>
           <input type="search" placeholder=${t("keys.search_placeholder")} value=${search}
             onInput=${(e) => setSearch(e.currentTarget.value)} /></label>
-        <label class="inline-field"><span>${t("keys.page_size")}</span>
-          <select value=${view.page_size} onChange=${(e) => change({ page_size: Number(e.currentTarget.value), page: 1 })}>
-            ${PAGE_SIZES.map((size) => html`<option value=${size}>${size}</option>`)}
-          </select></label>
+        <${PageSizeSelect} value=${view.page_size} sizes=${PAGE_SIZES} onSize=${(page_size) => change({ page_size, page: 1 })} />
       </div>
     </div>
     ${selected.size > 0 && html`<div class="selection-bar" role="region" aria-label=${t("keys.selection")}>

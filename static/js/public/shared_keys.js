@@ -5,7 +5,7 @@ import { html, useEffect, useState } from "../preact.js";
 import { t } from "../i18n.js";
 import { api } from "../api.js";
 import * as format from "../format.js";
-import { copyText, Icon, notify, PageHeader, Pagination, Spinner, StatusBadge } from "../ui.js";
+import { copyText, Icon, notify, PageHeader, PageSizeSelect, Pagination, Spinner, StatusBadge } from "../ui.js";
 import { Balance, SortHeader, When } from "../keys/table.js";
 
 const SORTS = ["balance", "added"];
@@ -81,10 +81,7 @@ export function SharedKeys({ info }) {
         }}>
           ${SORT_CHOICES.map((choice) => html`<option value=${choice}>${t(`shared.sort_${choice.replace("-", "_")}`)}</option>`)}
         </select></label>
-      <label class="inline-field"><span>${t("keys.page_size")}</span>
-        <select value=${view.page_size} onChange=${(e) => change({ page_size: Number(e.currentTarget.value), page: 1 })}>
-          ${PAGE_SIZES.map((size) => html`<option value=${size}>${size}</option>`)}
-        </select></label>
+      <${PageSizeSelect} value=${view.page_size} sizes=${PAGE_SIZES} onSize=${(page_size) => change({ page_size, page: 1 })} />
       </div>
     </div>
     ${error && html`<p class="form-error" role="alert">${t("common.failed", { message: error })}</p>`}
