@@ -26,6 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests")]
 
 from fakes.siliconflow import FakeSiliconFlow  # noqa: E402
+from keypool.core.tally import Tally  # noqa: E402
+from keypool.store.usage import UsageStore, hour_of  # noqa: E402
 from support import ADMIN_TOKEN  # noqa: E402
 from worker.conftest import WorkerHarness  # noqa: E402
 
@@ -43,7 +45,8 @@ def sql(harness: WorkerHarness, statement: str, params: list | None = None) -> i
 
 def fill(harness: WorkerHarness, keys: int, logs: int, days: int) -> None:
     """A pool like a real one: most keys valid with trial-credit balances (a few large), some
-    exhausted, invalid, unchecked or disabled; log rows spread evenly over `days` days."""
+    exhausted, invalid, unchecked or disabled; log rows spread evenly over `days` days, and the
+    hourly usage rows the recorder would have written for them."""
     admin = httpx.Client(base_url=harness.url, headers={"authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=300)
     text = [f"sk-{i:08d}{'b' * 40}" for i in range(keys)]
     for start in range(0, keys, 20_000):
@@ -69,6 +72,17 @@ def fill(harness: WorkerHarness, keys: int, logs: int, days: int) -> None:
             "i % 2, CASE WHEN i % 25 = 0 THEN 429 ELSE 200 END, 80 + i % 400, 30 + i % 100, 1, "
             "CASE WHEN i % 25 = 0 THEN 'rate_limited' END, 20 + i % 50, 40 + i % 200 FROM seq",
             [start, start + n - 1, now - span, span / logs, CLIENTS, keys, MODELS])
+    # The same requests added up per hour, as the request recorder writes them (the dashboard reads these).
+    tallies: dict[int, Tally] = {}
+    for i in range(logs):
+        entry = {"ts": now - span + i * span / logs, "client_key_id": 1 + i % CLIENTS, "key_id": 1 + (i * 7919) % keys,
+                 "model": f"model-{i % MODELS}", "status": 429 if i % 25 == 0 else 200, "latency_ms": 80 + i % 400,
+                 "ttfb_ms": 30 + i % 100, "prompt_tokens": 20 + i % 50, "completion_tokens": 40 + i % 200,
+                 "charged": True}
+        tallies.setdefault(hour_of(entry["ts"]), Tally()).add(entry)
+    for hour, tally in tallies.items():
+        statement, params = UsageStore.add_statement(hour, tally)
+        sql(harness, statement, params)
     today = int(now // 86400)
     sql(harness, "DELETE FROM balance_history WHERE key_id IS NULL")
     sql(harness, "WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i < ?) "
