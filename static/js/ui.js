@@ -174,6 +174,18 @@ export function PageSizeSelect({ value, sizes, onSize }) {
     </select></label>`;
 }
 
+// A sort choice beside a table: the column headers sort too, but a phone shows cards, no headers.
+// `choices` are [value, label] pairs whose value is "column-order".
+export function SortSelect({ choices, sort, order, onSort }) {
+  return html`<label class="inline-field"><span>${t("common.sort")}</span>
+    <select value=${`${sort}-${order}`} onChange=${(e) => {
+      const [column, direction] = e.currentTarget.value.split("-");
+      onSort(column, direction);
+    }}>
+      ${choices.map(([value, label]) => html`<option value=${value}>${label}</option>`)}
+    </select></label>`;
+}
+
 export function Pagination({ page, pageSize, total, onPage }) {
   const pages = Math.max(1, Math.ceil(total / pageSize));
   const first = total ? (page - 1) * pageSize + 1 : 0;

@@ -42,7 +42,7 @@ def filled_pool(api, fake, local_server):
 @pytest.mark.parametrize("lang", LOCALES)
 @pytest.mark.parametrize("name", PAGES)
 def test_page_renders_cleanly_fits_the_screen_and_passes_axe(filled_pool, open_page, name, lang, viewport):
-    page = open_page(PAGES[name], locale=LOCALES[lang], viewport=VIEWPORTS[viewport], signed_in=name != "signin",
+    page = open_page(PAGES[name], locale=LOCALES[lang], viewport=VIEWPORTS[viewport], signed_in=name not in ("signin", "login"),
                      expected=((404, "/no-such-page"),) if name == "not-found" else ())
     if name == "not-found":
         expect(page.get_by_role("heading", level=1)).to_have_text("页面不存在" if lang == "zh" else "Page not found")

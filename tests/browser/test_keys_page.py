@@ -10,7 +10,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from browser.ui_support import checked_pool, ready, shoot, wait_for_check
+from browser.ui_support import PHONE, checked_pool, no_sideways_scroll, ready, shoot, wait_for_check
 from support import make_key
 
 TABLE_ROWS = "table.keys-table tbody tr"
@@ -139,6 +139,23 @@ def test_filter_search_sort_and_pages_show_what_the_api_returns(api, mixed_pool,
     for column, sort in (("Last checked", "checked"), ("Status", "status"), ("Requests", "requests"), ("Key", "key")):
         page.locator("th button", has_text=column).click()
         wait_until_shown(page, api_keys(api, q="beta", sort=sort, order="desc", page_size=24))
+
+
+def test_on_a_phone_the_keys_sort_by_every_column_with_the_sort_choice(api, mixed_pool, open_page):
+    page = open_page("/keys", viewport=PHONE)
+    wait_until_shown(page, api_keys(api))
+    expect(page.locator("table.keys-table thead")).to_be_hidden()  # cards: no column headers to click
+    choice = page.get_by_label("Sort")
+    expect(choice).to_have_value("added-desc")
+    assert len(choice.locator("option").all()) == 16  # 8 columns, both ways
+    for column, sort in (("Balance", "balance"), ("Last checked", "checked"), ("Requests", "requests")):
+        choice.select_option(label=f"{column}, ascending")
+        wait_until_shown(page, api_keys(api, sort=sort, order="asc"))
+        expect(page).to_have_url(re.compile(rf"sort={sort}&order=asc"))
+    page.reload()
+    ready(page)
+    expect(page.get_by_label("Sort")).to_have_value("requests-asc")
+    assert no_sideways_scroll(page)
 
 
 def test_unknown_balances_show_as_unknown_with_the_reason_never_as_zero(api, fake, open_page):

@@ -4,7 +4,7 @@ import { html, useEffect, useRef, useState } from "../preact.js";
 import { t } from "../i18n.js";
 import { api } from "../api.js";
 import * as format from "../format.js";
-import { copyText, Icon, notify, PageHeader, PageSizeSelect, Pagination, Spinner, useConfirm } from "../ui.js";
+import { copyText, Icon, notify, PageHeader, PageSizeSelect, Pagination, SortSelect, Spinner, useConfirm } from "../ui.js";
 import { COLUMNS, KeysTable } from "../keys/table.js";
 import { ImportDialog } from "../keys/import_dialog.js";
 import { ExportDialog } from "../keys/export_dialog.js";
@@ -47,6 +47,12 @@ function writeUrl(view, defaultSize, replace) {
 function listParams(view) {
   return { status: view.status === "all" ? undefined : view.status, q: view.q || undefined, sort: view.sort,
     order: view.order, page: view.page, page_size: view.page_size };
+}
+
+// Every column both ways, for the sort choice beside the table.
+function sortChoices() {
+  return COLUMNS.flatMap(([column, label]) => ["desc", "asc"].map((order) =>
+    [`${column}-${order}`, t(`keys.sort_${order}`, { column: t(label) })]));
 }
 
 function filterOf(view) {
@@ -232,6 +238,8 @@ export function Page() {
         <label class="search"><span class="visually-hidden">${t("keys.search")}</span>
           <input type="search" placeholder=${t("keys.search_placeholder")} value=${search}
             onInput=${(e) => setSearch(e.currentTarget.value)} /></label>
+        <${SortSelect} choices=${sortChoices()} sort=${view.sort} order=${view.order}
+          onSort=${(sort, order) => change({ sort, order, page: 1 })} />
         <${PageSizeSelect} value=${view.page_size} sizes=${PAGE_SIZES} onSize=${(page_size) => change({ page_size, page: 1 })} />
       </div>
     </div>

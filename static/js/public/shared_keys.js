@@ -5,12 +5,11 @@ import { html, useEffect, useState } from "../preact.js";
 import { t } from "../i18n.js";
 import { api } from "../api.js";
 import * as format from "../format.js";
-import { copyText, Icon, notify, PageHeader, PageSizeSelect, Pagination, Spinner, StatusBadge } from "../ui.js";
+import { copyText, Icon, notify, PageHeader, PageSizeSelect, Pagination, SortSelect, Spinner, StatusBadge } from "../ui.js";
 import { Balance, SortHeader, When } from "../keys/table.js";
 
 const SORTS = ["balance", "added"];
 const PAGE_SIZES = [12, 24, 50, 100];
-// The sort choice beside the table (the column headers sort too, but a phone shows no headers).
 const SORT_CHOICES = ["balance-desc", "balance-asc", "added-desc", "added-asc"];
 
 function readUrl() {
@@ -74,13 +73,8 @@ export function SharedKeys({ info }) {
     <div class="toolbar">
       <p class="muted">${mayCopy ? t("shared.copy_note") : t("shared.masked_note")}</p>
       <div class="toolbar-end">
-      <label class="inline-field"><span>${t("shared.sort")}</span>
-        <select value=${`${view.sort}-${view.order}`} onChange=${(e) => {
-          const [sort, order] = e.currentTarget.value.split("-");
-          change({ sort, order, page: 1 });
-        }}>
-          ${SORT_CHOICES.map((choice) => html`<option value=${choice}>${t(`shared.sort_${choice.replace("-", "_")}`)}</option>`)}
-        </select></label>
+      <${SortSelect} choices=${SORT_CHOICES.map((choice) => [choice, t(`shared.sort_${choice.replace("-", "_")}`)])}
+        sort=${view.sort} order=${view.order} onSort=${(sort, order) => change({ sort, order, page: 1 })} />
       <${PageSizeSelect} value=${view.page_size} sizes=${PAGE_SIZES} onSize=${(page_size) => change({ page_size, page: 1 })} />
       </div>
     </div>
