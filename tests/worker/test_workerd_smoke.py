@@ -139,9 +139,9 @@ def log_total(api) -> int:
     return api.get("/api/logs", params={"page_size": 1}).json()["total"]
 
 
-def next_log(api, total_before: int) -> dict:
+def next_log(api, total_before: int, timeout: float = 10) -> dict:
     """The newest request-log entry, once there are more than `total_before`."""
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         body = api.get("/api/logs", params={"page_size": 1}).json()
         if body["total"] > total_before:
@@ -275,7 +275,9 @@ def test_client_disconnect_cancels_the_upstream_and_is_logged(api, workerd, fake
         try:
             fake.wait_for(lambda calls: calls["disconnects"] >= 1, timeout=4)
         except TimeoutError:
-            assert next_log(api, before)["error_class"] is None  # streamed to the end, still logged
+            # Streamed to the end, still logged: written by an admin request once the relay ends, at
+            # the latest when the isolate's write window closes (log_flush_s, 20 s).
+            assert next_log(api, before, timeout=30)["error_class"] is None
             continue
         assert next_log(api, before)["error_class"] == "client_disconnected"
         return
@@ -301,7 +303,7 @@ def test_a_slow_upstream_times_out_and_the_next_key_answers(api, workerd, fake):
 
 def test_cron_handler(workerd):
     before = len(workerd.log())
-    response = httpx.get(f"{workerd.url}/cdn-cgi/handler/scheduled", params={"cron": "*/10 * * * *"}, timeout=60)
+    response = httpx.get(f"{workerd.url}/cdn-cgi/handler/scheduled", params={"cron": "*/30 * * * *"}, timeout=60)
     assert response.status_code == 200, response.text
     time.sleep(0.5)
     assert "Error" not in workerd.log()[before:]
