@@ -168,7 +168,7 @@ class WorkerHarness:
         response.raise_for_status()
         return response.json()
 
-    def scheduled(self, cron: str = "*/10 * * * *") -> dict[str, Any]:
+    def scheduled(self, cron: str = "*/30 * * * *") -> dict[str, Any]:
         response = httpx.get(f"{self.url}/__harness/scheduled", params={"cron": cron}, timeout=300)
         return response.json() | {"http_status": response.status_code}
 

@@ -403,9 +403,9 @@ async function callPython(fn, ...args) {
 const harnessCall = py.globals.get("harness_call");
 const harnessPycall = py.globals.get("harness_pycall");
 
-// The schema, as `wrangler d1 migrations apply` would: schema.sql, then numbered additions.
+// The schema, as `wrangler d1 migrations apply` would: schema.sql, then numbered additions, each once.
 const migrationNames = fs.readdirSync(config.migrationsDir).filter((n) => n.endsWith(".sql")).sort();
-const scripts = migrationNames.map((n) => fs.readFileSync(path.join(config.migrationsDir, n), "utf8"));
+const scripts = migrationNames.map((n) => [n, fs.readFileSync(path.join(config.migrationsDir, n), "utf8")]);
 await callPython(py.globals.get("harness_apply_schema"), env.DB, JSON.stringify(scripts));
 log(`schema applied: ${migrationNames.join(", ")}`);
 
@@ -551,7 +551,7 @@ async function handleHarness(req, res, url) {
   }
   if (route === "/d1rows") return sendJson(res, 200, { rows_read: d1Rows.read, rows_written: d1Rows.written });
   if (route === "/scheduled") {
-    const cron = url.searchParams.get("cron") || "*/10 * * * *";
+    const cron = url.searchParams.get("cron") || "*/30 * * * *";
     const invocation = newInvocation("scheduled", cron);
     try {
       await invocationScope.run(invocation, async () => {
