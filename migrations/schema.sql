@@ -66,8 +66,29 @@ CREATE TABLE IF NOT EXISTS client_keys (
   last_used_at      INTEGER
 );
 
+-- The request log: new rows in request_logs, the part before it in request_logs_old;
+-- old rows leave by dropping the old part (store/logs.py). A plain rowid, not
+-- AUTOINCREMENT: that writes its counter in sqlite_sequence on every insert, a row D1
+-- bills per batch of log rows. The two tables are alike (schema_0060 splits older logs).
 CREATE TABLE IF NOT EXISTS request_logs (
-  id                INTEGER PRIMARY KEY AUTOINCREMENT,
+  id                INTEGER PRIMARY KEY,
+  ts                REAL NOT NULL,
+  client_key_id     INTEGER,
+  key_id            INTEGER,
+  method            TEXT NOT NULL,
+  endpoint          TEXT NOT NULL,
+  model             TEXT,
+  stream            INTEGER NOT NULL DEFAULT 0,
+  status            INTEGER NOT NULL,
+  latency_ms        REAL,
+  ttfb_ms           REAL,
+  attempts          INTEGER NOT NULL DEFAULT 1,
+  error_class       TEXT,
+  prompt_tokens     INTEGER,
+  completion_tokens INTEGER
+);
+CREATE TABLE IF NOT EXISTS request_logs_old (
+  id                INTEGER PRIMARY KEY,
   ts                REAL NOT NULL,
   client_key_id     INTEGER,
   key_id            INTEGER,

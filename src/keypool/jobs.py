@@ -40,7 +40,7 @@ WORKER_CHUNK_S = 20.0       # a Worker chunk starts no call after this (waitUnti
 LOCAL_CHUNK_S = 10.0        # a local chunk starts no key after this, so progress is saved that often
 WORKER_BACKOFF_CAP_S = 4.0
 LOCAL_BACKOFF_CAP_S = 8.0
-PRUNE_EVERY_S = 6 * 3600.0   # log pruning scans up to log_max_rows index entries: D1 counts them as reads
+PRUNE_EVERY_S = 6 * 3600.0   # log rotation, usage folding and the other trims
 PRUNED_AT = "state.pruned_at"
 CHUNK_FAILURES = 3          # a local job fails after this many chunks in a row raised
 
@@ -262,7 +262,7 @@ class JobRunner:
         if now - float(pool.get(PRUNED_AT) or 0) < PRUNE_EVERY_S:
             return
         older_than = now - pool["log_retention_days"] * 86400
-        await self.store.logs.prune(older_than, pool["log_max_rows"])
+        await self.store.logs.prune(now, pool["log_retention_days"] * 86400, pool["log_max_rows"])
         # Usage of the last hours into the keys' and client keys' totals, then old hours out.
         await self.store.db.batch(self.store.usage.fold_statements(now))
         await self.store.db.batch([KeyStore.prune_blocks_statement(now),

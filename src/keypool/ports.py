@@ -38,7 +38,7 @@ class Database(Protocol):
         ...
 
     async def script(self, sql: str) -> None:
-        """Run a multi-statement script (schema migrations)."""
+        """Run a multi-statement script (schema migrations) as one transaction."""
         ...
 
 

@@ -30,9 +30,10 @@ MIGRATIONS_DIR = ROOT / "migrations"
 STATIC_DIR = ROOT / "static"
 
 
-def read_migrations(folder: Path = MIGRATIONS_DIR) -> list[str]:
+def read_migrations(folder: Path = MIGRATIONS_DIR) -> list[tuple[str, str]]:
+    """(file name, SQL) of every migration, in the order they apply."""
     names = schema.ordered([p.name for p in folder.iterdir()])
-    return [(folder / name).read_text(encoding="utf-8") for name in names]
+    return [(name, (folder / name).read_text(encoding="utf-8")) for name in names]
 
 
 async def open_database(path: str) -> SQLiteDatabase:

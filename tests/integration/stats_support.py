@@ -16,10 +16,8 @@ from typing import Any, Sequence
 import pytest
 
 from keypool.core.tally import Tally
+from keypool.store.logs import LOG_FIELDS, LogStore
 from keypool.store.usage import UsageStore, hour_of
-
-LOG_COLUMNS = ("ts", "client_key_id", "key_id", "method", "endpoint", "model", "stream", "status", "latency_ms",
-               "ttfb_ms", "attempts", "error_class", "prompt_tokens", "completion_tokens")
 
 
 class Writer:
@@ -36,11 +34,8 @@ class Writer:
         """Request-log rows; unset columns take a plain successful chat request's values."""
         plain = {"method": "POST", "endpoint": "/v1/chat/completions", "stream": 0, "status": 200, "latency_ms": 10.0,
                  "ttfb_ms": 5.0, "attempts": 1}
-        values = [[{**plain, **row}.get(name) for name in LOG_COLUMNS] for row in rows]
-        picks = ", ".join(f"value ->> {i}" for i in range(len(LOG_COLUMNS)))
-        changed = self.sql(f"INSERT INTO request_logs ({', '.join(LOG_COLUMNS)}) SELECT {picks} FROM json_each(?)",
-                           [json.dumps(values)])
-        assert changed == len(rows)
+        values = [[{**plain, **row}.get(name) for name in LOG_FIELDS] for row in rows]
+        assert self.sql(*LogStore.insert_statement(values)) == len(rows)  # numbered as the recorder numbers them
         tallies: dict[int, Tally] = {}
         for row in rows:
             entry = {**plain, "charged": True, **row}

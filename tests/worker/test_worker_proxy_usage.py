@@ -37,3 +37,18 @@ def test_d1_rows_written_per_proxied_request(api, fake, worker_harness, mode):
     assert written <= ROW_BUDGET[mode], written
     if mode == "all":
         assert written >= 1.0  # a log row per request: the count is real
+
+
+def test_a_batch_of_logged_requests_writes_one_row_each_and_one_for_its_hour(api, fake, worker_harness):
+    """Sequential requests within one write window: their log rows plus the hour's usage row,
+    nothing else (no index on the log, no AUTOINCREMENT counter in sqlite_sequence)."""
+    assert api.put("/api/settings", json={"request_log": "all", "log_flush_s": 10}).status_code == 200
+    api.post("/api/keys", json={"keys": [make_key(f"batch{i}") for i in range(3)]})
+    key = local_suite.new_client(api)[1]
+    assert set(asyncio.run(local_suite.hammer(worker_harness.url, [key], 6))) == {200}  # warm, keys -> valid
+    api.get("/api/settings")  # an admin request writes what waits
+    before = worker_harness.d1_rows()
+    assert asyncio.run(local_suite.hammer(worker_harness.url, [key], 20)) == [200] * 20
+    api.get("/api/settings")
+    after = worker_harness.d1_rows()
+    assert after["rows_written"] - before["rows_written"] == 20 + 1

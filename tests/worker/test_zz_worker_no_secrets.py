@@ -11,6 +11,6 @@ def test_no_secret_in_the_worker_log(worker_harness):
 
 
 def test_no_secret_in_the_request_log_or_the_audit_trail(worker_harness):
-    for table in ("request_logs", "audit_log"):
+    for table in ("request_logs", "request_logs_old", "audit_log"):
         rows = worker_harness.pyjson("worker_checks", "rows", f"SELECT * FROM {table}")
         assert leaks("\n".join(str(row) for row in rows)) == [], table

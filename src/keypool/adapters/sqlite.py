@@ -75,7 +75,10 @@ class SQLiteDatabase:
         return results
 
     async def script(self, sql: str) -> None:
+        # One transaction, as a D1 batch is: a table rebuild cut short leaves the old table.
         try:
-            self.conn.executescript(sql)
+            self.conn.executescript(f"BEGIN;\n{sql}\n;\nCOMMIT;")
         except sqlite3.Error as exc:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
             raise DatabaseError(f"schema script failed: {exc}") from None

@@ -1,9 +1,20 @@
-"""The `request_logs` table: one row per logged proxied request.
+"""The request log: one row per logged proxied request, in two tables.
 
-No index besides the primary key: an index costs a row written per log row
-on D1. Rows are only ever removed from the oldest end (pruning) or all at
-once, so ids are contiguous and the unfiltered total is `max(id) - min(id) + 1`,
-two index seeks instead of counting 100,000 rows on every page of the log.
+`request_logs` takes new rows; `request_logs_old` holds the part before it.
+Old rows leave by rotation, not by DELETE: when the current table holds half
+of `log_max_rows`, or its oldest row is half `log_retention_days` old, the
+old table is dropped and the current one renamed to it. D1 bills a row
+written for every row a DELETE removes, and nothing for DROP TABLE, so every
+logged request costs its insert only (a DELETE would double that once the
+log is full). So the log keeps at most `log_max_rows` rows and nothing older
+than `log_retention_days`, and at least half of either; exact trims from the
+oldest end back that up when a burst outruns the rotation (rare, billed).
+
+No index besides the primary key: an index costs a row written per log row.
+Ids are given by the insert and continue across the two tables (a plain
+rowid, not AUTOINCREMENT, whose counter row D1 would bill per insert); rows
+only ever leave from the oldest end or all at once, so ids are contiguous and
+the unfiltered total is `max(id) - min(id) + 1`, not a count of the rows.
 """
 
 from __future__ import annotations
@@ -44,11 +55,10 @@ KEY_SQL = {
     "part": "l.key_id IN (SELECT id FROM keys WHERE instr(key, ?) > 0)",
     "masked": "l.key_id IN (SELECT id FROM keys WHERE instr(key, ?) = 1 AND substr(key, -length(?)) = ?)",
 }
-# A log row with the names it refers to: the client key's name and the upstream key's text
-# (the caller masks it; a full key never leaves the admin API).
-_LABELLED = (f"SELECT l.id, {', '.join('l.' + name for name in LOG_FIELDS)}, c.name AS client_name, "
-             "k.key AS upstream_key FROM request_logs AS l LEFT JOIN client_keys AS c ON c.id = l.client_key_id "
-             "LEFT JOIN keys AS k ON k.id = l.key_id")
+CURRENT, OLD = "request_logs", "request_logs_old"
+_MAX_ID = f"coalesce((SELECT max(id) FROM {CURRENT}), (SELECT max(id) FROM {OLD}))"
+_MIN_ID = f"coalesce((SELECT min(id) FROM {OLD}), (SELECT min(id) FROM {CURRENT}))"
+_FIELDS = ", ".join("l." + name for name in LOG_FIELDS)
 
 
 def _where(filters: dict[str, Any]) -> tuple[str, list[Any]]:
@@ -72,21 +82,34 @@ class LogStore:
 
     @staticmethod
     def insert_statement(rows: Sequence[list[Any]]) -> tuple[str, list[Any]]:
-        """Many log rows in one statement (rows from `log_row`)."""
-        picks = ", ".join(f"value ->> {i}" for i in range(len(LOG_FIELDS)))
-        return (f"INSERT INTO request_logs ({', '.join(LOG_FIELDS)}) SELECT {picks} FROM json_each(?)",
+        """Many log rows in one statement (rows from `log_row`), numbered after the newest row."""
+        picks = ", ".join(f"j.value ->> {i}" for i in range(len(LOG_FIELDS)))
+        return (f"INSERT INTO {CURRENT} (id, {', '.join(LOG_FIELDS)}) SELECT b.base + j.key + 1, {picks} "
+                f"FROM json_each(?) AS j, (SELECT coalesce({_MAX_ID}, 0) AS base) AS b",
                 [json.dumps(rows, separators=(",", ":"))])
+
+    @staticmethod
+    def _newest(where: str, params: list[Any], limit: int) -> tuple[str, list[Any]]:
+        """The newest `limit` matching rows of both tables, labelled with the client key's name and
+        the upstream key's text (the caller masks it; a full key never leaves the admin API).
+        Each table walks its id index from the newest end, so reads stay near `limit` per table."""
+        arms = [f"SELECT * FROM (SELECT l.id, {_FIELDS} FROM {table} AS l{where} ORDER BY l.id DESC LIMIT ?)"
+                for table in (CURRENT, OLD)]
+        return (f"SELECT l.*, c.name AS client_name, k.key AS upstream_key FROM ({' UNION ALL '.join(arms)}) AS l "
+                "LEFT JOIN client_keys AS c ON c.id = l.client_key_id LEFT JOIN keys AS k ON k.id = l.key_id "
+                "ORDER BY l.id DESC", [*params, limit, *params, limit])
 
     async def page(self, limit: int, offset: int, filters: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
         """A page of the log, newest first, and how many rows match (one round trip; unfiltered,
         counted from the ids; a filter reads the log, which has no index but its id)."""
         where, params = _where(filters)
-        count = (f"SELECT count(*) AS n FROM request_logs AS l{where}", params) if where else (
-            "SELECT coalesce((SELECT max(id) FROM request_logs) - (SELECT min(id) FROM request_logs) + 1, 0) AS n", [])
-        totals, rows = await self.db.read([
-            count,
-            (f"{_LABELLED}{where} ORDER BY l.id DESC LIMIT ? OFFSET ?", [*params, limit, offset]),
-        ])
+        if where:
+            count = (f"SELECT (SELECT count(*) FROM {CURRENT} AS l{where}) + "
+                     f"(SELECT count(*) FROM {OLD} AS l{where}) AS n", [*params, *params])
+        else:
+            count = (f"SELECT coalesce({_MAX_ID} - {_MIN_ID} + 1, 0) AS n", [])
+        newest, newest_params = self._newest(where, params, limit + offset)
+        totals, rows = await self.db.read([count, (f"{newest} LIMIT ? OFFSET ?", [*newest_params, limit, offset])])
         return rows, totals[0]["n"] if totals else 0
 
     async def export_rows(self, filters: dict[str, Any], before: int | None, limit: int) -> list[dict[str, Any]]:
@@ -96,18 +119,38 @@ class LogStore:
         if before is not None:
             where += (" AND " if where else " WHERE ") + "l.id < ?"
             params = [*params, before]
-        return await self.db.all(f"{_LABELLED}{where} ORDER BY l.id DESC LIMIT ?", [*params, limit])
+        newest, newest_params = self._newest(where, params, limit)
+        return await self.db.all(f"{newest} LIMIT ?", [*newest_params, limit])
 
     async def clear(self) -> int:
-        return (await self.db.run("DELETE FROM request_logs")).changes
+        results = await self.db.batch([(f"DELETE FROM {CURRENT}", []), (f"DELETE FROM {OLD}", [])])
+        return sum(r.changes for r in results)
 
-    async def prune(self, older_than: float, keep_rows: int) -> int:
-        """By age and by row count, always from the oldest end (ids stay contiguous); the age
-        rule reads only the rows it removes, walking ids up to the first recent one."""
-        results = await self.db.batch([
-            ("DELETE FROM request_logs WHERE id < coalesce((SELECT id FROM request_logs WHERE ts >= ? ORDER BY id "
-             "LIMIT 1), (SELECT max(id) + 1 FROM request_logs))", [older_than]),
-            ("DELETE FROM request_logs WHERE id <= (SELECT id FROM request_logs ORDER BY id DESC LIMIT 1 OFFSET ?)",
-             [keep_rows]),
-        ])
+    async def prune(self, now: float, retention_s: float, keep_rows: int) -> int:
+        """Rotate when the current table holds half of what may be kept, by rows or by age, or when
+        all of the old table is past the retention age (the log went quiet). Then trim
+        from the oldest end what still exceeds the limits (nothing, unless a burst outran the
+        rotation). Returns the rows removed by DELETE (a rotation removes without deleting)."""
+        state = await self.db.first(
+            f"SELECT {_MAX_ID} - coalesce((SELECT min(id) FROM {CURRENT}), {_MAX_ID} + 1) + 1 AS current_rows, "
+            f"(SELECT ts FROM {CURRENT} ORDER BY id LIMIT 1) AS current_oldest, "
+            f"(SELECT ts FROM {OLD} ORDER BY id DESC LIMIT 1) AS old_newest, "
+            f"(SELECT sql FROM sqlite_master WHERE type = 'table' AND name = '{CURRENT}') AS current_sql")
+        statements: list[tuple[str, list[Any]]] = []
+        current_rows = int(state["current_rows"] or 0) if state else 0
+        full = current_rows and (current_rows * 2 >= keep_rows or state["current_oldest"] < now - retention_s / 2)
+        quiet = state and state["old_newest"] is not None and state["old_newest"] < now - retention_s
+        if full or quiet:
+            # The new current table is made by the current one's own CREATE statement (one
+            # definition, migrations/schema.sql); a quiet log rotates an empty current table.
+            statements += [(f"DROP TABLE {OLD}", []), (f"ALTER TABLE {CURRENT} RENAME TO {OLD}", []),
+                           (state["current_sql"], [])]
+        older_than = now - retention_s
+        for table in (OLD, CURRENT):
+            # By age, reading only the rows it removes (ids up to the first recent one); by count,
+            # from the ids alone (contiguous: the newest id minus the rows kept).
+            statements.append((f"DELETE FROM {table} WHERE id < coalesce((SELECT id FROM {table} WHERE ts >= ? "
+                               f"ORDER BY id LIMIT 1), (SELECT max(id) + 1 FROM {table}))", [older_than]))
+            statements.append((f"DELETE FROM {table} WHERE id <= {_MAX_ID} - ?", [keep_rows]))
+        results = await self.db.batch(statements)
         return sum(r.changes for r in results)

@@ -190,3 +190,10 @@ async def sql(env, defer, statement, params):
 async def rows(env, defer, statement, params=()):
     """Rows straight from D1 (what tests check the Worker stored)."""
     return await D1Database(env.DB).all(statement, params)
+
+
+async def prune_logs(env, defer, now, retention_s, keep_rows):
+    """The log's scheduled trim (store/logs.py), on D1: rows removed by DELETE."""
+    from keypool.store.logs import LogStore
+
+    return {"deleted": await LogStore(D1Database(env.DB)).prune(now, retention_s, keep_rows)}
