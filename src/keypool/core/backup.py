@@ -34,13 +34,12 @@ from typing import Any, Callable
 
 from .json_cursor import JsonCursor
 from .keys import KEY_PATTERN
+from .legacy import MAX_AMOUNT, MAX_TIME
 
 FORMAT = "silicon-key-pool-backup"
 VERSION = 1
 
 KEY_STATUSES = ("unchecked", "valid", "exhausted", "invalid")
-MAX_TIME = 10**11          # seconds; a millisecond timestamp is refused, not misread
-MAX_AMOUNT = 1e12
 MAX_COUNT = 2**63 - 1
 NEWER_BY = "checked_at"    # a key's record in the backup is newer when it was checked later
 
@@ -162,8 +161,7 @@ def _models(value: Any) -> str | None:
     if not isinstance(value, list) or len(value) > 10_000 or not all(
             isinstance(m, str) and m and len(m) <= 500 for m in value):
         raise ValueError("must be a list of model names, or null")
-    _text(10**6)(json.dumps(value))
-    return json.dumps(value)
+    return _text(10**6)(json.dumps(value))
 
 
 KEY_COLUMNS = (

@@ -34,7 +34,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterator
 
+# What the pool stores (core/backup checks the same bounds): a time in seconds, so a
+# millisecond timestamp is refused, not misread; a balance of at most 10^12.
 MAX_TIME = 10**11
+MAX_AMOUNT = 1e12
+
 KEY_TABLES = ("keys", "api_keys")
 ADDED_COLUMNS = ("added_at", "added", "add_time", "created_at")  # the first one present says when
 INACTIVE_NOTE = "inactive in the pool it was imported from"
@@ -63,7 +67,7 @@ def amount(value: Any) -> float | None:
             return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return float(value) if math.isfinite(value) and abs(value) <= 1e12 else None
+    return float(value) if math.isfinite(value) and abs(value) <= MAX_AMOUNT else None
 
 
 def when(value: Any) -> int | None:

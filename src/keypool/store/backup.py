@@ -22,6 +22,8 @@ from ..core.backup import (BLOCK_COLUMNS, CLIENT_KEY_COLUMNS, HISTORY_COLUMNS, K
                            POOL_HISTORY_COLUMNS, Backup, Column, names, new_key_row)
 from ..core.legacy import Carried
 from ..ports import Database
+from .config import ConfigStore
+from .keys import chunks
 
 CHUNK_BYTES = 1_900_000   # D1: at most 2,000,000 bytes per string value
 KEY_PAGE = 5_000          # keys per backup page, at least
@@ -91,6 +93,9 @@ def _insert_new(table: str, columns: Sequence[Column]) -> str:
 
 
 KEY_PAGE_SQL = _key_row_sql()
+KEYS_UPDATE, KEYS_INSERT = _merge_update("keys", KEY_COLUMNS), _insert_new("keys", KEY_COLUMNS)
+CLIENT_KEYS_UPDATE = _merge_update("client_keys", CLIENT_KEY_COLUMNS)
+CLIENT_KEYS_INSERT = _insert_new("client_keys", CLIENT_KEY_COLUMNS)
 CLIENT_ROWS_SQL = f"SELECT {_json_array(CLIENT_KEY_COLUMNS, 'c')} AS row FROM client_keys AS c ORDER BY c.id"
 POOL_ROWS_SQL = (f"SELECT {_json_array(POOL_HISTORY_COLUMNS, 'p')} AS row FROM balance_history AS p "
                  "WHERE p.key_id IS NULL AND p.day IS NOT NULL ORDER BY p.day")
@@ -143,12 +148,12 @@ class BackupStore:
                 "FROM (SELECT id FROM keys WHERE id > ? ORDER BY id LIMIT ?)")
         bound = -1 if limit is None else limit
         config, clients, pool, keys = await self.db.read([
-            ("SELECT name, value FROM config", []),
+            ConfigStore.ALL_QUERY,
             (CLIENT_ROWS_SQL, []),
             (POOL_ROWS_SQL, []),
             (span, [after, bound, after, after, bound]),
         ])
-        return {"config": {row["name"]: json.loads(row["value"]) for row in config},
+        return {"config": ConfigStore.decode(config),
                 "client_rows": [row["row"] for row in clients], "pool_rows": [row["row"] for row in pool],
                 "keys": keys[0]["n"], "until": keys[0]["until"] or after, "more": bool(keys[0]["more"])}
 
@@ -176,8 +181,8 @@ class BackupStore:
                            for label, sql in WIPE]
         for chunk in backup.key_chunks:
             if merge:
-                statements.append(("keys.updated", _merge_update("keys", KEY_COLUMNS), [chunk]))
-            statements.append(("keys.added", _insert_new("keys", KEY_COLUMNS), [chunk]))
+                statements.append(("keys.updated", KEYS_UPDATE, [chunk]))
+            statements.append(("keys.added", KEYS_INSERT, [chunk]))
         for chunk in backup.block_chunks:
             if merge:
                 statements.append(("blocks.updated", BLOCKS_UPDATE, [chunk]))
@@ -187,8 +192,8 @@ class BackupStore:
         if backup.client_keys:
             rows = _dump(backup.client_keys)
             if merge:
-                statements.append(("client_keys.updated", _merge_update("client_keys", CLIENT_KEY_COLUMNS), [rows]))
-            statements.append(("client_keys.added", _insert_new("client_keys", CLIENT_KEY_COLUMNS), [rows]))
+                statements.append(("client_keys.updated", CLIENT_KEYS_UPDATE, [rows]))
+            statements.append(("client_keys.added", CLIENT_KEYS_INSERT, [rows]))
         if backup.pool_history:
             statements.append(("pool_history.added", POOL_INSERT, [_dump(backup.pool_history)]))
         if settings:
@@ -215,8 +220,7 @@ class BackupStore:
             values = {name: getattr(known, name) for name in ("balance", "status", "enabled", "last_error")
                       if getattr(known, name) is not None}
             rows.append(new_key_row(key, known.added_at or now, **values))
-        statements = [(_insert_new("keys", KEY_COLUMNS), [_dump(rows[start:start + IMPORT_CHUNK])])
-                      for start in range(0, len(rows), IMPORT_CHUNK)]
+        statements = [(KEYS_INSERT, [_dump(chunk)]) for chunk in chunks(rows, IMPORT_CHUNK)]
         if not statements:
             return 0
         return sum(result.changes for result in await self.db.batch(statements))

@@ -137,9 +137,9 @@ class LogStore:
             f"(SELECT ts FROM {OLD} ORDER BY id DESC LIMIT 1) AS old_newest, "
             f"(SELECT sql FROM sqlite_master WHERE type = 'table' AND name = '{CURRENT}') AS current_sql")
         statements: list[tuple[str, list[Any]]] = []
-        current_rows = int(state["current_rows"] or 0) if state else 0
+        current_rows = int(state["current_rows"] or 0)  # a SELECT without FROM always gives its one row
         full = current_rows and (current_rows * 2 >= keep_rows or state["current_oldest"] < now - retention_s / 2)
-        quiet = state and state["old_newest"] is not None and state["old_newest"] < now - retention_s
+        quiet = state["old_newest"] is not None and state["old_newest"] < now - retention_s
         if full or quiet:
             # The new current table is made by the current one's own CREATE statement (one
             # definition, migrations/schema.sql); a quiet log rotates an empty current table.

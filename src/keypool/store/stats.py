@@ -17,15 +17,15 @@ from __future__ import annotations
 import json
 from typing import Any, Sequence
 
-from ..core.stats import median_of, quartile_offsets, upper_fence
+from ..core.stats import bins, median_of, quartile_offsets, upper_fence
 from ..ports import Database
+from .keys import STATUS_SQL
 from .usage import hour_of
 
 USABLE = "enabled = 1 AND status != 'invalid'"
 # Valid keys with a known balance: what the dashboard's balance figures are over. Written to
 # match the keys_by_status_balance index, which answers the ordered reads from the index alone.
 VALID_KNOWN = "status = 'valid' AND enabled = 1 AND balance IS NOT NULL"
-STATUSES = ("unchecked", "valid", "exhausted", "invalid")
 
 
 def rounded(value: Any) -> float | None:
@@ -66,19 +66,19 @@ class StatsStore:
     def overview_query(edges: Sequence[float]) -> tuple[str, list[Any]]:
         """Keys per status, the usable keys' balances and the valid keys' balances with their
         bins, in one pass over the keys (every aggregate D1 would otherwise read the table for)."""
-        status = ", ".join(f"count(*) FILTER (WHERE enabled = 1 AND status = '{name}') AS {name}" for name in STATUSES)
+        status = ", ".join(f"count(*) FILTER (WHERE {sql}) AS {name}" for name, sql in STATUS_SQL.items()
+                           if name != "enabled")
         usable = ", ".join(f"{fn}(balance) FILTER (WHERE {USABLE}) AS usable_{fn}" for fn in ("count", "sum", "avg",
                                                                                                 "min", "max"))
         valid = ", ".join(f"{fn}(balance) FILTER (WHERE {VALID_KNOWN}) AS valid_{fn}" for fn in ("count", "sum", "avg",
                                                                                                   "min", "max"))
-        lows = [None, *edges]
-        highs = [*edges, None]
+        bounds = [(b["low"], b["high"]) for b in bins(edges)]
         binned = ", ".join(
             f"count(*) FILTER (WHERE {VALID_KNOWN}{'' if low is None else ' AND balance > ?'}"
             f"{'' if high is None else ' AND balance <= ?'}) AS bin{i}"
-            for i, (low, high) in enumerate(zip(lows, highs)))
-        params = [edge for low, high in zip(lows, highs) for edge in (low, high) if edge is not None]
-        return (f"SELECT count(*) AS total, count(*) FILTER (WHERE enabled = 0) AS disabled, {status}, "
+            for i, (low, high) in enumerate(bounds))
+        params = [edge for low, high in bounds for edge in (low, high) if edge is not None]
+        return (f"SELECT count(*) AS total, {status}, "
                 f"count(*) FILTER (WHERE {USABLE} AND balance IS NULL) AS usable_unknown, "
                 f"count(*) FILTER (WHERE enabled = 1 AND status = 'valid' AND balance IS NULL) AS valid_unknown, "
                 f"{usable}, {valid}, {binned} FROM keys", params)

@@ -22,10 +22,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..core.stats import HOUR_S
 from ..core.tally import Tally
 from ..ports import Database
 
-HOUR_S = 3600
 FOLDED_MARK = "state.usage_folded_hour"  # config: hour rows before it hold no unfolded usage
 _SINCE = f"coalesce((SELECT CAST(value AS INTEGER) FROM config WHERE name = '{FOLDED_MARK}'), 0)"
 # Map columns and how their arrays merge: "+" adds, "max" keeps the larger (a last-used time).
@@ -92,9 +92,10 @@ class UsageStore:
     @staticmethod
     def add_statement(hour: int, tally: Tally) -> tuple[str, list[Any]]:
         dump = lambda value: json.dumps(value, separators=(",", ":"))  # noqa: E731
+        clients, keys = dump(tally.clients), dump(tally.keys)  # all of it is unfolded too
         return _ADD, [hour, tally.requests, tally.errors, tally.prompt_tokens, tally.completion_tokens,
-                      round(tally.latency_ms, 3), round(tally.ttfb_ms, 3), tally.ttfb_count, dump(tally.models), dump(tally.clients), dump(tally.keys),
-                      dump(tally.clients), dump(tally.keys)]
+                      round(tally.latency_ms, 3), round(tally.ttfb_ms, 3), tally.ttfb_count, dump(tally.models),
+                      clients, keys, clients, keys]
 
     @staticmethod
     def fold_statements(now: float) -> list[tuple[str, list[Any]]]:
