@@ -63,10 +63,13 @@ def check_page(page, name: str, lang: str, viewport: str) -> None:
 
 @pytest.fixture
 def sharing(api):
-    yield lambda mode: (api.put("/api/settings", json={"access_mode": mode, "visitor_copy": True}),
-                        api.put("/api/guest-password", json={"password": "screenshot-guest-pw"}))
-    api.put("/api/settings", json={"access_mode": "private", "visitor_copy": False})
-    api.put("/api/guest-password", json={"password": None})
+    def share(mode: str) -> None:
+        assert api.put("/api/settings", json={"access_mode": mode, "visitor_copy": True}).status_code == 200
+        assert api.put("/api/guest-password", json={"password": "screenshot-guest-pw"}).status_code == 200
+
+    yield share
+    assert api.put("/api/settings", json={"access_mode": "private", "visitor_copy": False}).status_code == 200
+    assert api.put("/api/guest-password", json={"password": None}).status_code == 200
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)

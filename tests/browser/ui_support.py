@@ -14,6 +14,7 @@ from typing import Any, Iterator
 
 import pytest
 
+from integration.balance_support import wait_job
 from support import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -139,10 +140,7 @@ def checked_pool(api: Any, fake: Any, keys: list[str], kind: Any) -> None:
 
 
 def wait_for_check(api: Any, job: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while api.get(f"/api/jobs/{job}").json()["state"] == "running":
-        assert time.monotonic() < deadline, f"check job {job} did not finish"
-        time.sleep(0.05)
+    wait_job(api, job, timeout)
 
 
 def proxied(api: Any, server_url: str, client_key: str, models: list[str], timeout: float = 10) -> None:

@@ -6,13 +6,13 @@ pools can be compared row by row."""
 from __future__ import annotations
 
 import json
-import time
 import sqlite3
 from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
 
+from integration.balance_support import wait_job
 from keypool.settings import POOL_SETTINGS
 from support import make_key
 
@@ -60,7 +60,7 @@ class WorkerPoolDB:
         return self.harness.pyjson("backup_probe", "run", [[statement, params or []]])[0]
 
     def rows(self, statement: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
-        return self.harness.pyjson("backup_probe", "rows", statement, params or [])
+        return self.harness.pyjson("worker_checks", "rows", statement, params or [])
 
 
 def _without(row: dict[str, Any], *names: str) -> dict[str, Any]:
@@ -148,10 +148,8 @@ def checks_done(api: httpx.Client, imported: httpx.Response) -> None:
     """Wait for the check an import started (check_on_import), so that state written
     into the database afterwards is not overwritten by it."""
     job = imported.json().get("job")
-    deadline = time.monotonic() + 60
-    while job is not None and api.get(f"/api/jobs/{job}").json()["state"] == "running":
-        assert time.monotonic() < deadline, f"the import's check job {job} did not finish"
-        time.sleep(0.05)
+    if job is not None:
+        wait_job(api, job, timeout=60)
 
 
 def download(api: httpx.Client) -> bytes:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from integration.balance_support import wait_job
 from support import make_key
 
 GUEST_PASSWORD = "guest-password-1"
@@ -19,10 +20,7 @@ def pool(api, fake, set_balance):
     api.post("/api/keys", json={"keys": keys})
     ids = api.get("/api/keys/ids").json()["ids"]
     response = api.post("/api/keys/check", json={"ids": ids})
-    job = response.json()["job"]
-    for _ in range(200):
-        if api.get(f"/api/jobs/{job}").json()["state"] != "running":
-            break
+    wait_job(api, response.json()["job"])  # else the check could overwrite the balances set below
     for key, balance in zip(keys, (3.5, 12, 0.25)):
         set_balance(key, balance)
     yield keys

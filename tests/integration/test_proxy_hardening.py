@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from integration.test_proxy import MODEL, add_keys, client_key
-from support import ADMIN_TOKEN, make_key
+from support import ADMIN_TOKEN
 
 CHAT = {"model": MODEL, "messages": [{"role": "user", "content": "hi"}]}
 

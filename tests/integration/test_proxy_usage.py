@@ -12,7 +12,7 @@ import aiohttp
 import httpx
 import pytest
 
-from integration.test_proxy import MODEL, client_key
+from integration.test_proxy import MODEL
 from support import make_key
 
 CHAT_BODY = {"model": MODEL, "messages": [{"role": "user", "content": "hi"}]}

@@ -11,7 +11,7 @@ import openai
 import pytest
 
 from integration import test_backup as local_suite
-from integration.backup_support import (MODEL, LocalPoolDB, WorkerPoolDB, download, pool_state, restore, seed,
+from integration.backup_support import (LocalPoolDB, WorkerPoolDB, download, pool_state, restore, seed,
                                         unchanged)
 from integration.test_backup import pool  # noqa: F401  (the suite's fixture, here on the Worker)
 from support import LocalServerProcess, admin_client, rerun
@@ -42,11 +42,6 @@ def fresh_local(tmp_path_factory, fake_siliconflow):
         server.stop()
 
 
-def sdk_chat(url: str, key: str) -> str:
-    client = openai.OpenAI(base_url=f"{url}/v1", api_key=key, max_retries=0)
-    return client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hi"}]).choices[0].message.content
-
-
 def queries_of(harness, response) -> int:
     stats = harness.stats(response.headers["x-harness-invocation"])
     assert stats["done"] and stats["error"] is None, stats
@@ -72,9 +67,9 @@ def test_a_worker_pool_moves_to_an_empty_local_pool(pool, pool_db, worker_harnes
         second = restore(local, document)
         assert all(unchanged(second, kind) for kind in ("keys", "client_keys", "settings", "blocks", "history"))
         assert pool_state(LocalPoolDB(target.db_path)) == expected
-        assert sdk_chat(target.url, info["clients"]["app"])
+        assert local_suite.chat(target, info["clients"]["app"])
         with pytest.raises(openai.PermissionDeniedError):  # still disabled on the new pool
-            sdk_chat(target.url, info["clients"]["friend"])
+            local_suite.chat(target, info["clients"]["friend"])
 
 
 def test_a_local_pool_moves_to_the_worker(pool, pool_db, worker_harness, fresh_local, fake):
@@ -95,5 +90,5 @@ def test_a_local_pool_moves_to_the_worker(pool, pool_db, worker_harness, fresh_l
     again = restore(pool, document)
     assert all(unchanged(again, kind) for kind in ("keys", "client_keys", "settings", "blocks", "history"))
     assert pool_state(pool_db) == expected
-    assert sdk_chat(worker_harness.url, info["clients"]["app"])
+    assert local_suite.chat(worker_harness, info["clients"]["app"])
     local_suite.logged(pool, 1)
