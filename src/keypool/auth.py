@@ -431,9 +431,7 @@ class Auth:
             self.login_throttle.fail(address, now)
             await self.audit.record(request, "password.change_failed")
             raise HTTPError(403, "the current password is wrong", code="wrong_password")
-        verifier = await make_verifier(self.kdf, new)
-        await self.store.secrets.put(ADMIN_PASSWORD, json.dumps({"verifier": verifier.encode(), "source": "changed"}),
-                                     now)
+        await reset_password(self.store, self.kdf, now, new)
         self.invalidate()
         await self.audit.record(request, "password.change")
         if request.session_user is None:

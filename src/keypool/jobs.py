@@ -268,7 +268,8 @@ class JobRunner:
         await self.store.db.batch([KeyStore.prune_blocks_statement(now),
                                    self.store.usage.prune_statement(older_than),
                                    self.store.stats.prune_key_history_statement(older_than),
-                                   *self.store.audit.prune_statements(older_than, pool["log_max_rows"])])
+                                   *self.store.audit.prune_statements(older_than, pool["log_max_rows"]),
+                                   self.store.secrets.prune_revoked_statement(now)])
         await self.store.config.put_many({PRUNED_AT: now})
 
     # --- local server -------------------------------------------------------

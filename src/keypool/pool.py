@@ -125,10 +125,10 @@ class KeyPool:
         selector = self._selector
         statements = []
         if outcome.key_status == "invalid":
-            self.health.dead[candidate.id] = now
+            self.health.retire(candidate.id, now)
             statements.append(self.store.keys.status_change(candidate.id, "invalid", outcome.message, now))
         if outcome.key_status == "exhausted":
-            self.health.no_balance[candidate.id] = now
+            self.health.exhaust(candidate.id, now)
             statements.append(self.store.keys.status_change(candidate.id, "exhausted", outcome.message, now))
         if outcome.block_s:
             until = now + outcome.block_s

@@ -37,7 +37,7 @@ def test_all_cooling_reports_the_shortest_wait():
 
 def test_retired_and_excluded_keys_are_not_picked():
     selector = Selector(pool(3))
-    selector.retire(1)
+    selector.health.retire(1, NOW)
     assert selector.pick("m", NOW, exclude={2}).id == 3
     found = selector.pick("m", NOW, exclude={2, 3})
     assert isinstance(found, NoKey) and found.retry_after is None
@@ -84,7 +84,7 @@ def test_unknown_strategy_is_refused():
 
 def test_a_key_found_out_of_balance_keeps_serving_free_models():
     selector = Selector(pool(2), free_models=["free/model"])
-    selector.exhaust(1)
+    selector.health.exhaust(1, NOW)
     assert {selector.pick("paid/model", NOW).id for _ in range(4)} == {2}
     assert {selector.pick("free/model", NOW).id for _ in range(4)} == {1, 2}
 
@@ -109,7 +109,7 @@ def test_an_unproven_key_serves_one_request_at_a_time_until_it_answers():
 def test_what_answers_taught_outlives_the_snapshot_until_the_database_knows():
     from keypool.core.selection import KeyHealth
     health = KeyHealth()
-    Selector(pool(2), health=health).retire(1, NOW)
+    health.retire(1, NOW)
     fresh = Selector(pool(2), health=health)  # the next snapshot still lists key 1
     assert {fresh.pick("m", NOW).id for _ in range(4)} == {2}
     health.reconcile([(1, None), (2, None)], NOW + 1)

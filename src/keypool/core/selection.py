@@ -62,6 +62,14 @@ class KeyHealth:
         if self.unproven(candidate):
             self.probing.add(candidate.id)
 
+    def retire(self, key_id: int, now: float) -> None:
+        """It answered 401: no request uses it again."""
+        self.dead[key_id] = now
+
+    def exhaust(self, key_id: int, now: float) -> None:
+        """Out of balance: still serves free models."""
+        self.no_balance[key_id] = now
+
     def settle(self, key_id: int, answered: bool) -> None:
         """The upstream answered (or failed): other requests may use the key again."""
         self.probing.discard(key_id)
@@ -111,13 +119,6 @@ class Selector:
 
     def block(self, key_id: int, model: str, until: float) -> None:
         self.blocks[(key_id, model)] = max(until, self.blocks.get((key_id, model), 0.0))
-
-    def retire(self, key_id: int, now: float = 0.0) -> None:
-        self.health.dead[key_id] = now
-
-    def exhaust(self, key_id: int, now: float = 0.0) -> None:
-        """Out of balance: still serves free models."""
-        self.health.no_balance[key_id] = now
 
     def _usable(self, c: Candidate, model: str, now: float, exclude: set[int]) -> bool:
         health = self.health

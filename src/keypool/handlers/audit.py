@@ -6,7 +6,7 @@ from ..auth import require_admin
 from ..http import Request, Response
 from ..routing import Route
 from ..services import Services
-from .keys import int_param
+from .params import int_param
 
 MAX_PAGE_SIZE = 500
 

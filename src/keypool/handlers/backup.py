@@ -29,7 +29,7 @@ from ..services import Services
 from ..settings import POOL_SETTINGS, validate_pool_settings
 from ..store import Store
 from ..store.backup import CHUNK_BYTES, MAX_ID
-from .keys import int_param
+from .params import int_param
 
 log = logging.getLogger("keypool.backup")
 
@@ -146,8 +146,7 @@ def routes(services: Services, pool: KeyPool, gate: ClientGate) -> list[Route]:
         now = clock.now()
         stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(now))
         headers = [("content-type", "application/json; charset=utf-8"), ("cache-control", "no-store"),
-                   ("content-disposition", f'attachment; filename="silicon-key-pool-backup-{stamp}.json"'),
-                   ("x-content-type-options", "nosniff")]
+                   ("content-disposition", f'attachment; filename="silicon-key-pool-backup-{stamp}.json"')]
         after = int_param(request.query.get("after"), "after", 0, 0, MAX_ID)
         limit = int_param(request.query.get("limit"), "limit", 0, 1, 10_000_000) or None
         if request.method == "HEAD":

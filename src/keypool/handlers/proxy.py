@@ -220,7 +220,7 @@ class Proxy:
                             continue
                     self.pool.learn(candidate, model, OK, request.defer)
                     learned = True
-                    return await self._relay(request, upstream, entry, started, stream, body)
+                    return await self._relay(request, upstream, entry, started, body)
                 body = await upstream.read(ERROR_BODY_LIMIT)
                 outcome = classify(upstream.status, body, dict(upstream.headers).get("retry-after"), self.clock.now())
                 self.pool.learn(candidate, model, outcome, request.defer)
@@ -243,7 +243,7 @@ class Proxy:
                 and "text/event-stream" not in dict(upstream.headers).get("content-type", ""))
 
     async def _relay(self, request: Request, upstream, entry: dict[str, Any], started: float,
-                     stream: bool, body: bytes | None) -> Response:
+                     body: bytes | None) -> Response:
         entry.update(status=upstream.status, ttfb_ms=round((self.clock.now() - started) * 1000, 2))
         observer = UsageObserver(self, entry, started, request.defer, len(request.body))
         if request.method == "HEAD":  # no body will be read: the request ends here, and is counted
