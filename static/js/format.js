@@ -53,6 +53,11 @@ export function localInput(seconds) {
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
 }
 
+// A duration in milliseconds, or a dash when there is none.
+export function ms(value) {
+  return value === null || value === undefined ? "—" : `${number(value)} ms`;
+}
+
 export function fromLocalInput(value) {
   if (!value) return null;
   const ms = new Date(value).getTime();

@@ -4,7 +4,7 @@ import { t } from "../i18n.js";
 import * as format from "../format.js";
 import { ChartCanvas } from "./charts.js";
 
-const STATUSES = ["valid", "unchecked", "exhausted", "invalid", "disabled"];
+export const STATUSES = ["valid", "unchecked", "exhausted", "invalid", "disabled"];
 
 // `raw`: the API's figure, kept on the card (data-value) beside the text shown.
 export function Card({ name, label, value, raw, hint, tone, href }) {

@@ -23,7 +23,7 @@ export function AuditTrail() {
       page_size: PAGE_SIZE }).then((answer) => { setTrail(answer); setError(""); }, (failure) => setError(failure.message));
   }, [filter]);
   useEffect(() => {
-    if (typed === filter.action) return undefined;
+    if (typed.trim() === filter.action) return undefined;
     const timer = setTimeout(() => setFilter({ ...filter, action: typed.trim(), page: 1 }), 400);
     return () => clearTimeout(timer);
   }, [typed]);

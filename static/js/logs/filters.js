@@ -1,5 +1,7 @@
 // The request log's filters: read from and written to the URL (reload and Back work), and
 // turned into the API's query (GET /api/logs and its CSV export take the same one).
+import * as format from "../format.js";
+
 export const RANGES = ["all", "1h", "24h", "7d", "30d", "custom"];
 const RANGE_S = { "1h": 3600, "24h": 86400, "7d": 7 * 86400, "30d": 30 * 86400 };
 export const PAGE_SIZES = [50, 100, 200, 500];
@@ -37,19 +39,14 @@ export function writeFilters(view, replace) {
   if (url !== location.pathname + location.search) history[replace ? "replaceState" : "pushState"](null, "", url);
 }
 
-// Unix seconds of a datetime-local value, or the text as it is (the API says what is wrong).
-function seconds(value) {
-  const ms = new Date(value).getTime();
-  return Number.isFinite(ms) ? Math.floor(ms / 1000) : value;
-}
-
 // The API's query for the filters (no paging); `now` in Unix seconds decides the presets.
 export function apiFilters(view, now = Math.floor(Date.now() / 1000)) {
   const params = {};
   if (RANGE_S[view.range]) params.since = now - RANGE_S[view.range];
   if (view.range === "custom") {
-    if (view.since) params.since = seconds(view.since);
-    if (view.until) params.until = seconds(view.until);
+    // Unix seconds of a datetime-local value, or the text as it is (the API says what is wrong).
+    if (view.since) params.since = format.fromLocalInput(view.since) ?? view.since;
+    if (view.until) params.until = format.fromLocalInput(view.until) ?? view.until;
   }
   if (view.errors) params.errors = 1;
   for (const name of ["model", "error_class", "key", "status"]) if (view[name].trim()) params[name] = view[name].trim();

@@ -10,10 +10,6 @@ import { apiFilters, ERROR_CLASSES, isFiltered, NO_FILTERS, PAGE_SIZES, RANGES }
 const TYPING_DELAY_MS = 400;
 const TYPED = ["model", "key", "status", "since", "until"];
 
-function ms(value) {
-  return value === null || value === undefined ? "—" : `${format.number(value)} ms`;
-}
-
 function Filters({ view, clients, onChange }) {
   const [draft, setDraft] = useState(() => Object.fromEntries(TYPED.map((name) => [name, view[name]])));
   useEffect(() => { setDraft(Object.fromEntries(TYPED.map((name) => [name, view[name]]))); },
@@ -99,8 +95,8 @@ function LogsTable({ items, onKey, onClient }) {
       <td data-label=${t("logs.model")}><span class="model">${row.model || "—"}</span></td>
       <td data-label=${t("logs.status")}><span class=${row.status >= 400 ? "badge badge-invalid" : "badge badge-valid"}>
         ${row.status}</span>${row.error_class && html`<span class="cell-note">${row.error_class}</span>`}</td>
-      <td data-label=${t("logs.latency")} class="num">${ms(row.latency_ms)}</td>
-      <td data-label=${t("logs.ttfb")} class="num">${ms(row.ttfb_ms)}</td>
+      <td data-label=${t("logs.latency")} class="num">${format.ms(row.latency_ms)}</td>
+      <td data-label=${t("logs.ttfb")} class="num">${format.ms(row.ttfb_ms)}</td>
       <td data-label=${t("logs.attempts")} class="num">${format.number(row.attempts)}</td>
       <td data-label=${t("logs.tokens")} class="num" title=${t("client_keys.tokens_split",
         { prompt: format.number(row.prompt_tokens || 0), completion: format.number(row.completion_tokens || 0) })}>
@@ -151,8 +147,7 @@ export function RequestLog({ view, onChange }) {
     try {
       const answer = await api.delete("/api/logs");
       notify(t("logs.cleared", { n: format.number(answer.deleted) }));
-      onChange({ page: 1 });
-      load();
+      if (view.page === 1) load(); else onChange({ page: 1 });  // a new page loads itself
     } catch (failure) { notify(failure.message, "error"); }
   };
   const onKey = (id, shown) => { keyShown.current[id] = shown; onChange({ key_id: id, key: "", page: 1 }); };

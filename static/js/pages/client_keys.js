@@ -6,6 +6,7 @@ import { api } from "../api.js";
 import * as format from "../format.js";
 import { Icon, notify, PageHeader, Spinner, useConfirm } from "../ui.js";
 import { ClientKeyDialog } from "../client_keys/dialog.js";
+import { When } from "../keys/table.js";
 
 export const title = "client_keys.title";
 export const access = "admin";
@@ -50,9 +51,7 @@ function ClientKeysTable({ items, onEdit, onToggle, onDelete }) {
           title=${t("client_keys.tokens_split", { prompt: format.number(item.prompt_tokens), completion: format.number(item.completion_tokens) })}>
           <${Limit} used=${item.prompt_tokens + item.completion_tokens} quota=${item.token_quota} /></td>
         <td data-label=${t("client_keys.col_rpm")} class="num">${item.rpm_limit ? format.number(item.rpm_limit) : "—"}</td>
-        <td data-label=${t("client_keys.col_last_used")}>${item.last_used_at
-          ? html`<time title=${format.dateTime(item.last_used_at)}>${format.relative(item.last_used_at)}</time>`
-          : html`<span class="muted">${t("common.never")}</span>`}</td>
+        <td data-label=${t("client_keys.col_last_used")}><${When} seconds=${item.last_used_at} /></td>
         <td data-label=${t("client_keys.col_expires")}>${item.expires_at ? format.dateTime(item.expires_at)
           : html`<span class="muted">${t("client_keys.no_expiry")}</span>`}</td>
         <td class="row-actions">

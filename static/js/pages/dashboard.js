@@ -6,14 +6,13 @@ import { t } from "../i18n.js";
 import { api } from "../api.js";
 import * as format from "../format.js";
 import { Icon, PageHeader, Spinner, StatusBadge } from "../ui.js";
-import { Card, StatusChart } from "../dashboard/keys.js";
+import { Card, STATUSES, StatusChart } from "../dashboard/keys.js";
 import { DistributionChart, TrendChart } from "../dashboard/balance.js";
 import { RequestsChart, TopChart } from "../dashboard/requests.js";
 
 export const title = "dashboard.title";
 export const access = "admin";
 
-const STATUSES = ["valid", "unchecked", "exhausted", "invalid", "disabled"];
 const TREND_RANGES = ["7d", "30d", "all"];
 const REQUEST_RANGES = ["24h", "7d", "30d"];
 
@@ -116,9 +115,9 @@ export function Page() {
       <${Card} name="tokens" label=${t("dashboard.tokens")} value=${format.number(day.tokens)} raw=${day.tokens}
         hint=${t("client_keys.tokens_split", { prompt: format.number(day.prompt_tokens), completion: format.number(day.completion_tokens) })} />
       <${Card} name="latency" label=${t("dashboard.latency")} raw=${day.avg_latency_ms}
-        value=${day.avg_latency_ms === null ? "—" : `${format.number(day.avg_latency_ms)} ms`} />
+        value=${format.ms(day.avg_latency_ms)} />
       <${Card} name="ttfb" label=${t("dashboard.ttfb")} raw=${day.avg_ttfb_ms}
-        value=${day.avg_ttfb_ms === null ? "—" : `${format.number(day.avg_ttfb_ms)} ms`} />
+        value=${format.ms(day.avg_ttfb_ms)} />
     </div>
   </section>`;
 
